@@ -1,0 +1,31 @@
+"""Logging set-up for the launcher, kept apart from the bot class."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+class _RedactToken(logging.Filter):
+    """Never let the token reach a log line, whoever logs it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg = record.getMessage().replace(self.token, "[token]")
+            record.args = None
+        return True
+
+
+def setup_logging(level: str = "INFO", token: str = "") -> None:
+    """Log to stderr with time, level and logger name; the token is always masked."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(_RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("discord").setLevel(max(root.level, logging.INFO))

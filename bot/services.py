@@ -1,0 +1,49 @@
+"""Wiring: the store, the one HTTP client, the arXiv API client and the ingestor, built from config.
+
+The command line and the bot both open them here, so there is one way to assemble the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.config import Config
+from bot.http import HttpClient
+from bot.ingest import Ingestor
+from bot.sources.arxiv_api import ArxivApiClient
+from storage import SQLiteStore, open_store
+
+
+@dataclass
+class Services:
+    """What a running Paperboy process uses; closed together."""
+
+    config: Config
+    store: SQLiteStore
+    http: HttpClient
+    api: ArxivApiClient
+    ingestor: Ingestor
+
+
+def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
+    """arXiv's RSS and API hosts share one limiter: one request at a time, 3 s apart."""
+    interval = float(config.arxiv.request_interval)
+    hosts = {urlsplit(config.arxiv.rss_url.replace("{categories}", "x")).netloc.lower(),
+             urlsplit(config.arxiv.api_url).netloc.lower()}
+    return {host: ("arxiv", interval) for host in hosts}
+
+
+@asynccontextmanager
+async def open_services(config: Config) -> AsyncIterator[Services]:
+    """Open the store and the HTTP client; close both on the way out, whatever happens."""
+    store = await open_store(config.storage.path)
+    http = HttpClient(config.http, arxiv_host_groups(config))
+    try:
+        api = ArxivApiClient(http, config.arxiv, store)
+        yield Services(config, store, http, api, Ingestor(config, store, http, api))
+    finally:
+        await http.close()
+        await store.close()

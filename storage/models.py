@@ -1,0 +1,110 @@
+"""Plain records the store takes and gives back; sources build them, nothing here knows HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PaperRecord:
+    """One arXiv paper as a source saw it (one version of it)."""
+
+    arxiv_id: str  # without version: the store's key
+    version: int
+    title: str
+    authors: list[str]
+    abstract: str
+    categories: list[str]  # primary first
+    announce_type: str | None = None  # new | cross | replace | replace-cross (RSS only)
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    published: str | None = None  # v1's date, ISO 8601, when the source says
+    updated: str | None = None  # this version's date, when the source says
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+
+@dataclass
+class SummaryRecord:
+    """One summary of a paper (ShortScience or another summary feed), keyed by (source, guid)."""
+
+    source: str
+    guid: str
+    title: str
+    text: str  # markdown
+    author: str | None = None
+    link: str | None = None
+    arxiv_id: str | None = None  # without version
+    doi: str | None = None
+    bibtex_key: str | None = None
+    votes: int | None = None
+    edited_at: str | None = None  # ISO 8601: ShortScience moves pubDate on every edit
+
+
+@dataclass
+class FeedState:
+    """What the store remembers of a feed between polls; saved with the items it produced."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_status: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    next_poll: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """What one stored batch changed."""
+
+    new_papers: int = 0
+    updated_papers: int = 0
+    new_summaries: int = 0
+    updated_summaries: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+
+@dataclass
+class StoredPaper:
+    """A paper as the store holds it: its latest version and what is known of all versions."""
+
+    arxiv_id: str
+    title: str
+    authors: list[str]
+    abstract: str
+    categories: list[str]
+    latest_version: int
+    announce_type: str | None
+    doi: str | None
+    journal_ref: str | None
+    comment: str | None
+    published: str | None
+    updated: str | None
+    seq: int
+    versions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class StoredSummary:
+    """A summary as the store holds it."""
+
+    source: str
+    guid: str
+    title: str
+    text: str
+    author: str | None
+    link: str | None
+    arxiv_id: str | None
+    doi: str | None
+    bibtex_key: str | None
+    votes: int | None
+    edited_at: str | None
+    seq: int
