@@ -98,13 +98,20 @@ class Ingestor:
             report = await self._poll(spec, state)
         except (FetchError, FeedParseError) as exc:
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-            report = FeedReport(spec.name, spec.url, "error", error=str(exc))
-            await self.store.save_feed_state(self._failed(state, str(exc), retry_after))
+            report = await self._report_failure(spec, state, str(exc), retry_after)
+        except Exception as exc:  # a parser bug must not take the other feeds down with it
+            log.exception("unexpected failure while polling %s", spec.name)
+            report = await self._report_failure(spec, state, f"internal error: {exc!r}", None)
         log.info("polled %s: %s, %d items, %d new and %d updated papers, %d new and %d updated "
                  "summaries in %.2fs%s", spec.name, report.status, report.items, report.new_papers,
                  report.updated_papers, report.new_summaries, report.updated_summaries,
                  time.monotonic() - started, f" ({report.error})" if report.error else "")
         return report
+
+    async def _report_failure(self, spec: FeedSpec, state: FeedState, error: str,
+                              retry_after: float | None) -> FeedReport:
+        await self.store.save_feed_state(self._failed(state, error, retry_after))
+        return FeedReport(spec.name, spec.url, "error", error=error)
 
     async def _poll(self, spec: FeedSpec, state: FeedState) -> FeedReport:
         response = await self.http.get(spec.url, etag=state.etag, last_modified=state.last_modified)

@@ -8,14 +8,13 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text
 
-_WHITESPACE = re.compile(r"\s+")
 _TEX_HINT = re.compile(r"[\\{}$]")
 _latex = LatexNodes2Text(math_mode="with-delimiters", strict_latex_spaces=True)
 
 
 def collapse_whitespace(text: str) -> str:
     """One space between words, none at the ends (feeds hard-wrap titles and abstracts)."""
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=65536)

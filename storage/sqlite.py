@@ -172,30 +172,13 @@ class SQLiteStore:
         self, papers: list[PaperRecord], feed: str, now: str, seq: int, result: BatchResult
     ) -> int:
         """Insert new papers, move updated ones to their new version; returns the last seq used."""
+        first_seq = seq
         existing = await self._existing_papers([p.arxiv_id for p in papers])
-        log_rows: list[tuple[Any, ...]] = []
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        fills: list[tuple[Any, ...]] = []
-        versions: list[tuple[Any, ...]] = []
-        for paper in papers:
-            versions.append((paper.arxiv_id, paper.version, paper.announce_type, now))
-            row = existing.get(paper.arxiv_id)
-            if row is None:
-                seq += 1
-                result.new_papers += 1
-                log_rows.append((seq, "paper", paper.arxiv_id, paper.announce_type or "new", feed, now))
-                inserts.append((*_paper_row(paper), seq, seq, now))
-            elif paper.version > row["latest_version"] or _newly_published_elsewhere(paper, row):
-                seq += 1
-                result.updated_papers += 1
-                event = paper.announce_type or "updated"
-                log_rows.append((seq, "paper", paper.arxiv_id, event, feed, now))
-                updates.append((*_paper_row(paper)[1:], seq, paper.arxiv_id))
-            else:
-                fills.append((paper.announce_type, paper.comment, paper.published, paper.doi,
-                              paper.journal_ref, paper.arxiv_id))
+        # Sorting 2,000 records into rows is CPU work: keep it off the event loop.
+        plan = await asyncio.to_thread(_plan_papers, papers, existing, feed, now, seq, result)
+        seq, log_rows, inserts, updates, fills, versions = plan
         db = self._db
+        await self._unindex_papers([u[-1] for u in updates])
         await db.executemany("INSERT INTO ingest_log (seq, kind, item_key, event, feed, at) "
                              "VALUES (?, ?, ?, ?, ?, ?)", log_rows)
         await db.executemany(
@@ -218,7 +201,18 @@ class SQLiteStore:
         await db.executemany(
             "INSERT OR IGNORE INTO paper_versions (arxiv_id, version, announce_type, seen_at)"
             " VALUES (?, ?, ?, ?)", versions)
+        await db.execute("INSERT INTO papers_fts (rowid, title, authors, abstract)"
+                         " SELECT rowid, title, authors, abstract FROM papers WHERE seq > ?", (first_seq,))
         return seq
+
+    async def _unindex_papers(self, arxiv_ids: Sequence[str]) -> None:
+        """Take papers about to change out of the full-text index (it needs their old text)."""
+        for chunk in _chunks(arxiv_ids):
+            marks = ",".join("?" * len(chunk))
+            await self._db.execute(
+                "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract)"
+                f" SELECT 'delete', rowid, title, authors, abstract FROM papers WHERE arxiv_id IN ({marks})",
+                chunk)
 
     async def _store_summaries(
         self, summaries: list[SummaryRecord], feed: str, now: str, seq: int, result: BatchResult
@@ -337,6 +331,37 @@ class SQLiteStore:
             async with self._db.execute(f"SELECT count(*) FROM {table}") as cursor:
                 (counts[table],) = await cursor.fetchone()
         return counts
+
+
+_PaperPlan = tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]],
+                   list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _plan_papers(papers: list[PaperRecord], existing: dict[str, aiosqlite.Row], feed: str, now: str,
+                 seq: int, result: BatchResult) -> _PaperPlan:
+    """Sort a batch into log rows, inserts, version updates and silent fills, numbering events."""
+    log_rows: list[tuple[Any, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    fills: list[tuple[Any, ...]] = []
+    versions: list[tuple[Any, ...]] = []
+    for paper in papers:
+        versions.append((paper.arxiv_id, paper.version, paper.announce_type, now))
+        row = existing.get(paper.arxiv_id)
+        if row is None:
+            seq += 1
+            result.new_papers += 1
+            log_rows.append((seq, "paper", paper.arxiv_id, paper.announce_type or "new", feed, now))
+            inserts.append((*_paper_row(paper), seq, seq, now))
+        elif paper.version > row["latest_version"] or _newly_published_elsewhere(paper, row):
+            seq += 1
+            result.updated_papers += 1
+            log_rows.append((seq, "paper", paper.arxiv_id, paper.announce_type or "updated", feed, now))
+            updates.append((*_paper_row(paper)[1:], seq, paper.arxiv_id))
+        else:
+            fills.append((paper.announce_type, paper.comment, paper.published, paper.doi,
+                          paper.journal_ref, paper.arxiv_id))
+    return seq, log_rows, inserts, updates, fills, versions
 
 
 def _paper_row(paper: PaperRecord) -> tuple[Any, ...]:

@@ -81,8 +81,9 @@ class FeedServer:
         return [r for r in self.requests if r.path == path]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(RecordedRequest(request.method, request.path, dict(request.query),
-                                             dict(request.headers)))
+        self.requests.append(
+            RecordedRequest(request.method, request.path, dict(request.query), dict(request.headers))
+        )
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")
@@ -91,8 +92,7 @@ class FeedServer:
         if route.status != 200 and (route.fail_times is None or route.fail_times > 0):
             if route.fail_times is not None:
                 route.fail_times -= 1
-            return web.Response(status=route.status, text=f"status {route.status}",
-                                headers=route.headers)
+            return web.Response(status=route.status, text=f"status {route.status}", headers=route.headers)
         if route.endless:
             return await self._endless(request)
         etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
@@ -114,12 +114,13 @@ class FeedServer:
             pass
         return response
 
-    async def _trickle(self, request: web.Request, route: Route,
-                       headers: dict[str, str]) -> web.StreamResponse:
+    async def _trickle(
+        self, request: web.Request, route: Route, headers: dict[str, str]
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={**headers, "Content-Type": route.content_type})
         await response.prepare(request)
         for start in range(0, len(route.body), 65536):
-            await response.write(route.body[start:start + 65536])
+            await response.write(route.body[start : start + 65536])
             await asyncio.sleep(route.trickle)
         await response.write_eof()
         return response
