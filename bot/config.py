@@ -230,8 +230,6 @@ def _validate(config: Config) -> None:
         Url(config.arxiv.rss_url.replace("{categories}", "cs.LG"))
     except ValueError as exc:
         raise ConfigError(f"arxiv.rss_url: {exc}") from None
-    if not config.arxiv.categories:
-        pass  # a bot may follow only what its channels ask for
     from bot.topics import TopicError, parse_topic  # late: topics needs the taxonomy, not config
 
     for i, category in enumerate(config.arxiv.categories):
@@ -241,6 +239,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"arxiv.categories[{i}]: {exc}") from None
         if topic.kind.value not in ("category", "archive"):
             raise ConfigError(f"arxiv.categories[{i}]: {category!r} is not an arXiv category")
+        if str(topic) != category:
+            raise ConfigError(f"arxiv.categories[{i}]: write {category!r} as {str(topic)!r}")
     if not 1 <= config.arxiv.api_batch_size <= 2000:
         raise ConfigError("arxiv.api_batch_size: must be between 1 and 2000")
     names: set[str] = set()
