@@ -263,6 +263,8 @@ def _validate(config: Config) -> None:
     if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"logging.level: {config.logging.level!r} is not DEBUG, INFO, WARNING "
                           "or ERROR")
+    if config.http.timeout <= 0:
+        raise ConfigError("http.timeout: must be more than 0s")
     if config.http.max_body_bytes < 1024:
         raise ConfigError("http.max_body_bytes: must be at least 1024")
 
@@ -301,6 +303,8 @@ def load_config(explicit: str | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data, source=str(path))

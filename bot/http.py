@@ -25,15 +25,18 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _CHUNK_SIZE = 64 * 1024
+_ERROR_BODY_BYTES = 64 * 1024
 
 
 class FetchError(Exception):
     """A request that failed for good; ``retry_after`` says when the server wants us back."""
 
     def __init__(self, message: str, *, status: int | None = None,
-                 retry_after: float | None = None, retryable: bool | None = None) -> None:
+                 retry_after: float | None = None, retryable: bool | None = None,
+                 body: bytes = b"") -> None:
         super().__init__(message)
         self.status = status
+        self.body = body  # the start of an error response: some APIs explain themselves there
         self.retry_after = retry_after
         self.retryable = (status is None or status in RETRYABLE_STATUS) if retryable is None else retryable
 
@@ -173,7 +176,8 @@ class HttpClient:
                     raise FetchError(
                         f"HTTP {response.status} {response.reason or ''}".strip(),
                         status=response.status,
-                        retry_after=parse_retry_after(response.headers.get("Retry-After")))
+                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                        body=await response.content.read(_ERROR_BODY_BYTES))
                 body = await self._read_capped(response)
                 return self._result(url, response, body)
         except TimeoutError:

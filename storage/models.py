@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -108,3 +109,69 @@ class StoredSummary:
     votes: int | None
     edited_at: str | None
     seq: int
+    id: int = 0
+
+
+@dataclass
+class IngestedItem:
+    """One entry of the ingest log with what it is about: the unit digests are built from.
+
+    ``event`` is the paper's announce type (new, cross, replace, replace-cross), ``fetched`` for a
+    paper that came from the arXiv API, ``updated`` for a paper that gained a DOI or journal ref;
+    for summaries ``new`` or ``edited``. ``feed`` is the configured feed that produced the event.
+    A summary carries its paper when the store has it.
+    """
+
+    seq: int
+    kind: str  # paper | summary
+    event: str
+    feed: str
+    paper: StoredPaper | None = None
+    summary: StoredSummary | None = None
+
+
+@dataclass
+class ChannelSettings:
+    """A channel that follows topics: its digest schedule, options, cursor and pause state."""
+
+    channel_id: int
+    guild_id: int
+    digest_time: str
+    timezone: str
+    frequency: str = "daily"  # daily | weekly | instant
+    weekday: int | None = None  # 0 = Monday
+    max_items: int = 10
+    include_replacements: bool = False
+    cursor_seq: int = 0
+    next_due: str | None = None
+    last_digest_at: str | None = None
+    paused_reason: str | None = None
+    paused_at: str | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """A topic a channel follows (or excludes), as stored."""
+
+    channel_id: int
+    kind: str
+    key: str
+    value: str
+    exclude: bool = False
+
+
+@dataclass
+class OutboxMessage:
+    """A planned digest message: its nonce is stored before it is sent."""
+
+    id: int
+    channel_id: int
+    digest_id: str
+    position: int
+    nonce: str
+    payload: dict[str, Any]
+    items: list[tuple[str, str, int]]  # (kind, key, version) delivered by this message
+    status: str = "pending"
+    target_channel_id: int | None = None
+    message_id: int | None = None

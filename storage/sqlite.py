@@ -17,16 +17,20 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage.models import (
     BatchResult,
+    ChannelSettings,
     FeedState,
+    IngestedItem,
+    OutboxMessage,
     PaperRecord,
     StoredPaper,
     StoredSummary,
+    SubscriptionRow,
     SummaryRecord,
 )
 
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+T = TypeVar("T")
 _FEED_COLUMNS = tuple(FeedState.__dataclass_fields__)
 
 
@@ -42,7 +47,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -333,6 +338,231 @@ class SQLiteStore:
         return counts
 
 
+    async def max_seq(self) -> int:
+        async with self._db.execute("SELECT coalesce(max(seq), 0) FROM ingest_log") as cursor:
+            (value,) = await cursor.fetchone()
+        return int(value)
+
+    async def items_since(self, seq: int, limit: int | None = None) -> list[IngestedItem]:
+        """Items with events after ``seq``, each once (at its latest event), in seq order."""
+        sql = ("SELECT l.seq, l.kind, l.item_key, l.event, l.feed FROM ingest_log l"
+               " JOIN (SELECT kind, item_key, max(seq) AS seq FROM ingest_log WHERE seq > ?"
+               " GROUP BY kind, item_key) last ON last.seq = l.seq ORDER BY l.seq")
+        params: list[Any] = [seq]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        async with self._db.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        papers = await self._papers_by_id(
+            {r["item_key"] for r in rows if r["kind"] == "paper"})
+        summaries = await self._summaries_by_id(
+            [int(r["item_key"]) for r in rows if r["kind"] == "summary"])
+        linked = await self._papers_by_id(
+            {s.arxiv_id for s in summaries.values() if s.arxiv_id} - set(papers))
+        papers.update(linked)
+        items = []
+        for row in rows:
+            if row["kind"] == "paper":
+                items.append(IngestedItem(row["seq"], "paper", row["event"], row["feed"],
+                                          paper=papers.get(row["item_key"])))
+            else:
+                summary = summaries.get(int(row["item_key"]))
+                paper = papers.get(summary.arxiv_id) if summary and summary.arxiv_id else None
+                items.append(IngestedItem(row["seq"], "summary", row["event"], row["feed"],
+                                          paper=paper, summary=summary))
+        return [i for i in items if i.paper is not None or i.summary is not None]
+
+    async def _papers_by_id(self, ids: Iterable[str]) -> dict[str, StoredPaper]:
+        found: dict[str, StoredPaper] = {}
+        for chunk in _chunks(sorted(ids)):
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", chunk) as cur:
+                for row in await cur.fetchall():
+                    found[row["arxiv_id"]] = _stored_paper(row, [])
+        return found
+
+    async def _summaries_by_id(self, ids: Sequence[int]) -> dict[int, StoredSummary]:
+        found: dict[int, StoredSummary] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT * FROM summaries WHERE id IN ({marks})", chunk) as cur:
+                for row in await cur.fetchall():
+                    found[row["id"]] = _stored_summary(row)
+        return found
+
+    # -- channels and subscriptions --------------------------------------------------------------
+
+    async def ensure_channel(self, guild_id: int, channel_id: int, digest_time: str, timezone: str,
+                             next_due: str | None) -> ChannelSettings:
+        """The channel's settings, created with the given defaults; a new channel starts from now."""
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT OR IGNORE INTO channels (channel_id, guild_id, digest_time, timezone,"
+                " cursor_seq, next_due, created_at) VALUES (?, ?, ?, ?,"
+                " (SELECT coalesce(max(seq), 0) FROM ingest_log), ?, ?)",
+                (channel_id, guild_id, digest_time, timezone, next_due, utc_now()))
+        channel = await self.get_channel(channel_id)
+        assert channel is not None
+        return channel
+
+    async def get_channel(self, channel_id: int) -> ChannelSettings | None:
+        async with self._db.execute("SELECT * FROM channels WHERE channel_id = ?", (channel_id,)) as cur:
+            row = await cur.fetchone()
+        return _channel(row) if row else None
+
+    async def list_channels(self, guild_id: int | None = None) -> list[ChannelSettings]:
+        sql, params = "SELECT * FROM channels", ()
+        if guild_id is not None:
+            sql, params = sql + " WHERE guild_id = ?", (guild_id,)
+        async with self._db.execute(sql + " ORDER BY channel_id", params) as cursor:
+            return [_channel(row) for row in await cursor.fetchall()]
+
+    async def update_channel(self, channel_id: int, **changes: Any) -> None:
+        """Change settings columns (digest_time, timezone, frequency, weekday, max_items, ...)."""
+        allowed = set(ChannelSettings.__dataclass_fields__) - {"channel_id", "guild_id", "created_at"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"not channel settings: {sorted(unknown)}")
+        if not changes:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        async with self._transaction():
+            await self._db.execute(f"UPDATE channels SET {assignments} WHERE channel_id = ?",
+                                   (*changes.values(), channel_id))
+
+    async def add_subscription(self, row: SubscriptionRow) -> bool:
+        """Follow (or exclude) a topic; False when the channel already had it the same way."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "INSERT INTO subscriptions (channel_id, kind, key, value, exclude, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, kind, key) DO UPDATE SET"
+                " value = excluded.value, exclude = excluded.exclude"
+                " WHERE subscriptions.exclude != excluded.exclude",
+                (row.channel_id, row.kind, row.key, row.value, int(row.exclude), utc_now()))
+            return cursor.rowcount > 0
+
+    async def remove_subscription(self, channel_id: int, kind: str, key: str) -> bool:
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "DELETE FROM subscriptions WHERE channel_id = ? AND kind = ? AND key = ?",
+                (channel_id, kind, key))
+            return cursor.rowcount > 0
+
+    async def list_subscriptions(self, channel_ids: Iterable[int] | None = None) -> list[SubscriptionRow]:
+        """Subscriptions of some channels (all when None), in the order they were added."""
+        sql = "SELECT channel_id, kind, key, value, exclude FROM subscriptions"
+        if channel_ids is None:
+            async with self._db.execute(sql + " ORDER BY channel_id, created_at") as cursor:
+                rows = await cursor.fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(list(channel_ids)):
+                marks = ",".join("?" * len(chunk))
+                query = f"{sql} WHERE channel_id IN ({marks}) ORDER BY channel_id, created_at"
+                async with self._db.execute(query, chunk) as cursor:
+                    rows.extend(await cursor.fetchall())
+        return [SubscriptionRow(r["channel_id"], r["kind"], r["key"], r["value"], bool(r["exclude"]))
+                for r in rows]
+
+    async def count_subscriptions(self, channel_id: int | None = None, guild_id: int | None = None) -> int:
+        if channel_id is not None:
+            sql, params = "SELECT count(*) FROM subscriptions WHERE channel_id = ?", (channel_id,)
+        else:
+            sql = ("SELECT count(*) FROM subscriptions s JOIN channels c USING (channel_id)"
+                   " WHERE c.guild_id = ?")
+            params = (guild_id,)
+        async with self._db.execute(sql, params) as cursor:
+            (count,) = await cursor.fetchone()
+        return int(count)
+
+    async def followed_categories(self) -> list[str]:
+        """Every category or archive some channel follows (they are polled too)."""
+        sql = ("SELECT DISTINCT value FROM subscriptions WHERE kind IN ('category', 'archive')"
+               " AND exclude = 0 ORDER BY value")
+        async with self._db.execute(sql) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
+    # -- digests and delivery ----------------------------------------------------------------
+
+    async def due_channels(self, now: str) -> list[ChannelSettings]:
+        """Channels whose digest is due, instant channels with news, and any with unsent messages."""
+        sql = ("SELECT * FROM channels WHERE paused_reason IS NULL AND ("
+               " (frequency != 'instant' AND next_due IS NOT NULL AND next_due <= ?)"
+               " OR (frequency = 'instant' AND cursor_seq < (SELECT coalesce(max(seq), 0) FROM ingest_log))"
+               " OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel_id = channels.channel_id"
+               " AND o.status = 'pending')) ORDER BY next_due, channel_id")
+        async with self._db.execute(sql, (now,)) as cursor:
+            return [_channel(row) for row in await cursor.fetchall()]
+
+    async def delivered(self, channel_id: int,
+                        keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+        """For (kind, key) pairs: the versions already delivered to the channel (absent: none)."""
+        wanted = list(keys)
+        found: dict[tuple[str, str], set[int]] = {}
+        for kind in ("paper", "summary"):
+            ids = sorted({key for k, key in wanted if k == kind})
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                sql = ("SELECT item_key, version FROM deliveries WHERE channel_id = ? AND kind = ?"
+                       f" AND item_key IN ({marks})")
+                async with self._db.execute(sql, (channel_id, kind, *chunk)) as cursor:
+                    for row in await cursor.fetchall():
+                        found.setdefault((kind, row[0]), set()).add(row[1])
+        return found
+
+    async def plan_digest(self, channel_id: int, digest_id: str,
+                          messages: Sequence[tuple[str, dict[str, Any], list[tuple[str, str, int]]]],
+                          cursor_seq: int, next_due: str | None) -> list[OutboxMessage]:
+        """Store a digest's messages (nonce, payload, items) and move the cursor, in one go.
+
+        From here the items are either in the outbox or delivered: a crash loses nothing.
+        """
+        now = utc_now()
+        async with self._transaction():
+            for position, (nonce, payload, items) in enumerate(messages):
+                await self._db.execute(
+                    "INSERT INTO outbox (channel_id, digest_id, position, nonce, payload, items,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (channel_id, digest_id, position, nonce, json.dumps(payload, ensure_ascii=False),
+                     json.dumps(items), now))
+            await self._db.execute(
+                "UPDATE channels SET cursor_seq = max(cursor_seq, ?), next_due = ?,"
+                " last_digest_at = ? WHERE channel_id = ?", (cursor_seq, next_due, now, channel_id))
+        return await self.pending_outbox(channel_id)
+
+    async def pending_outbox(self, channel_id: int) -> list[OutboxMessage]:
+        """The unsent messages of a channel's oldest unfinished digest, plus its header if sent."""
+        sql = ("SELECT * FROM outbox WHERE digest_id = (SELECT digest_id FROM outbox WHERE"
+               " channel_id = ? AND status = 'pending' ORDER BY id LIMIT 1) ORDER BY position")
+        async with self._db.execute(sql, (channel_id,)) as cursor:
+            return [_outbox(row) for row in await cursor.fetchall()]
+
+    async def record_sent(self, message: OutboxMessage, message_id: int, target_channel_id: int) -> None:
+        """Record a sent message and mark its items delivered, in one transaction."""
+        now = utc_now()
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE outbox SET status = 'sent', message_id = ?, target_channel_id = ?, sent_at = ?"
+                " WHERE id = ?", (message_id, target_channel_id, now, message.id))
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO deliveries (channel_id, kind, item_key, version, message_id,"
+                " delivered_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(message.channel_id, kind, key, version, message_id, now)
+                 for kind, key, version in message.items])
+        message.status, message.message_id, message.target_channel_id = "sent", message_id, target_channel_id
+
+    async def advance_cursor(self, channel_id: int, cursor_seq: int, next_due: str | None) -> None:
+        """A digest with nothing to send still moves the cursor and the next due time."""
+        await self.update_channel(channel_id, cursor_seq=cursor_seq, next_due=next_due,
+                                  last_digest_at=utc_now())
+
+    async def pause_channel(self, channel_id: int, reason: str) -> None:
+        await self.update_channel(channel_id, paused_reason=reason[:300], paused_at=utc_now())
+
+    async def resume_channel(self, channel_id: int) -> None:
+        await self.update_channel(channel_id, paused_reason=None, paused_at=None)
+
 _PaperPlan = tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]],
                    list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -351,7 +581,7 @@ def _plan_papers(papers: list[PaperRecord], existing: dict[str, aiosqlite.Row], 
         if row is None:
             seq += 1
             result.new_papers += 1
-            log_rows.append((seq, "paper", paper.arxiv_id, paper.announce_type or "new", feed, now))
+            log_rows.append((seq, "paper", paper.arxiv_id, paper.announce_type or "fetched", feed, now))
             inserts.append((*_paper_row(paper), seq, seq, now))
         elif paper.version > row["latest_version"] or _newly_published_elsewhere(paper, row):
             seq += 1
@@ -384,6 +614,20 @@ def _is_edit(summary: SummaryRecord, row: aiosqlite.Row) -> bool:
     return summary.text != row["text"] or summary.title != row["title"]
 
 
+def _channel(row: aiosqlite.Row) -> ChannelSettings:
+    values = {name: row[name] for name in ChannelSettings.__dataclass_fields__}
+    values["include_replacements"] = bool(values["include_replacements"])
+    return ChannelSettings(**values)
+
+
+def _outbox(row: aiosqlite.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"], channel_id=row["channel_id"], digest_id=row["digest_id"], position=row["position"],
+        nonce=row["nonce"], payload=json.loads(row["payload"]),
+        items=[tuple(item) for item in json.loads(row["items"])],  # type: ignore[misc]
+        status=row["status"], target_channel_id=row["target_channel_id"], message_id=row["message_id"])
+
+
 def _stored_paper(row: aiosqlite.Row, versions: list[int]) -> StoredPaper:
     return StoredPaper(
         arxiv_id=row["arxiv_id"], title=row["title"], authors=json.loads(row["authors"]),
@@ -397,7 +641,8 @@ def _stored_summary(row: aiosqlite.Row) -> StoredSummary:
     return StoredSummary(
         source=row["source"], guid=row["guid"], title=row["title"], text=row["text"],
         author=row["author"], link=row["link"], arxiv_id=row["arxiv_id"], doi=row["doi"],
-        bibtex_key=row["bibtex_key"], votes=row["votes"], edited_at=row["edited_at"], seq=row["seq"])
+        bibtex_key=row["bibtex_key"], votes=row["votes"], edited_at=row["edited_at"], seq=row["seq"],
+        id=row["id"])
 
 
 async def open_store(path: str | Path) -> SQLiteStore:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import ArxivConfig
-from bot.http import HttpClient
+from bot.http import FetchError, HttpClient
 from bot.ids import try_parse_arxiv_id
 from bot.sources.feed import FeedParseError, clean_title, iso_date, parse_bytes
 from bot.text import collapse_whitespace, tex_to_unicode
@@ -105,7 +105,12 @@ class ArxivApiClient:
         self.store = store
 
     async def _query(self, params: dict[str, str], cache_key: str) -> ApiPage:
-        response = await self.http.get(self.config.api_url, params=params)
+        try:
+            response = await self.http.get(self.config.api_url, params=params)
+        except FetchError as exc:
+            if exc.status == 400 and exc.body:  # arXiv explains a bad query in an error feed
+                await asyncio.to_thread(parse_api_response, exc.body)
+            raise
         page = await asyncio.to_thread(parse_api_response, response.body or b"",
                                        response.content_type)
         await self.store.record_api_query(cache_key, len(page.papers))

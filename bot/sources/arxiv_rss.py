@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.ids import try_parse_arxiv_id
-from bot.sources.feed import FeedParseError, ParsedFeed, clean_title, iso_date, parse_bytes
+from bot.sources.feed import FeedParseError, ParsedFeed, clean_title, entry_date, parse_bytes
 from bot.text import collapse_whitespace, tex_to_unicode
 from storage.models import PaperRecord
 
@@ -50,7 +50,7 @@ def paper_from_entry(entry: Any) -> PaperRecord | None:
     announce = entry.get("arxiv_announce_type") or (match.group("type") if match else None)
     announce = announce if announce in ANNOUNCE_TYPES else None
     abstract = match.group("abstract") if match else description
-    when = iso_date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    when = entry_date(entry, "published_parsed", "updated_parsed")
     return PaperRecord(
         arxiv_id=arxiv_id.base,
         version=arxiv_id.version or 1,

@@ -73,5 +73,14 @@ def iso_date(parsed: time.struct_time | None) -> str | None:
     return datetime(*parsed[:6], tzinfo=UTC).isoformat(timespec="seconds")
 
 
+def entry_date(entry: Any, *keys: str) -> str | None:
+    """The first of these parsed dates the entry has (asking feedparser only for keys it holds:
+    its fallback from ``updated`` to ``published`` warns)."""
+    for key in keys:
+        if entry.get(key):
+            return iso_date(entry[key])
+    return None
+
+
 def clean_title(text: str | None) -> str:
     return collapse_whitespace(text or "")

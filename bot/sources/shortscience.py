@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from bot.ids import try_parse_arxiv_id
-from bot.sources.feed import ParsedFeed, clean_title, iso_date, parse_bytes
+from bot.sources.feed import ParsedFeed, clean_title, entry_date, parse_bytes
 from storage.models import SummaryRecord
 
 # dblp's keys for arXiv papers: journals/corr/1805.08296 or journals/corr/abs-1805-08296
@@ -61,5 +61,5 @@ def summary_from_entry(entry: Any, source: str) -> SummaryRecord | None:
         arxiv_id=linked,
         bibtex_key=bibtex_key,
         votes=votes,
-        edited_at=iso_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        edited_at=entry_date(entry, "published_parsed", "updated_parsed"),
     )

@@ -12,11 +12,13 @@ from typing import Any
 
 from markdownify import markdownify
 
-from bot.ids import arxiv_id_from_doi, find_arxiv_ids, find_dois
-from bot.sources.feed import ParsedFeed, clean_title, iso_date, parse_bytes
+from bot.ids import arxiv_id_from_doi, find_arxiv_ids, find_dois, try_parse_arxiv_id
+from bot.sources.feed import ParsedFeed, clean_title, entry_date, parse_bytes
+from bot.text import collapse_whitespace
 from storage.models import SummaryRecord
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+_TAG = re.compile(r"<[^>]*>")
 
 
 def parse_summary_feed(body: bytes, content_type: str = "", source: str = "rss") -> ParsedFeed:
@@ -30,8 +32,14 @@ def parse_summary_feed(body: bytes, content_type: str = "", source: str = "rss")
 
 
 def html_to_markdown(html: str) -> str:
-    """Feed HTML as Markdown: ATX headings, no images inline (they become links later)."""
-    text = markdownify(html, heading_style="ATX", strip=["script", "style"])
+    """Feed HTML as Markdown: ATX headings, no images inline (they become links later).
+
+    Hostile nesting (hundreds of levels) exhausts markdownify's recursion: then the text alone.
+    """
+    try:
+        text = markdownify(html, heading_style="ATX", strip=["script", "style"])
+    except RecursionError:
+        text = collapse_whitespace(_TAG.sub(" ", html))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
@@ -53,7 +61,12 @@ def _guid(entry: Any, text: str) -> str:
 
 def link_paper(entry: Any, html: str) -> tuple[str | None, str | None]:
     """(arXiv id, DOI) the item is about: links first, then fields, then the text."""
-    links = " ".join(link.get("href", "") for link in entry.get("links", []))
+    hrefs = [link.get("href", "") for link in entry.get("links", [])]
+    for segment in (part for href in hrefs for part in href.rstrip("/").split("/")[3:]):
+        in_path = try_parse_arxiv_id(segment)  # e.g. tldr.takara.ai/p/2604.26238
+        if in_path:
+            return in_path.base, None
+    links = " ".join(hrefs)
     fields = " ".join(str(entry.get(k, "")) for k in ("id", "title", "dc_identifier", "prism_doi"))
     arxiv_id: str | None = None
     doi: str | None = None
@@ -85,5 +98,5 @@ def summary_from_entry(entry: Any, source: str) -> SummaryRecord:
         link=entry.get("link"),
         arxiv_id=arxiv_id,
         doi=doi,
-        edited_at=iso_date(entry.get("updated_parsed") or entry.get("published_parsed")),
+        edited_at=entry_date(entry, "updated_parsed", "published_parsed"),
     )
