@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from bot.config import Config, ConfigError, describe, load_config
+from bot.config import Config, ConfigError, Duration, describe, load_config
 from bot.ingest import FeedReport, feed_specs, reports_json, totals
 from bot.logs import setup_logging
 from bot.services import open_services
@@ -28,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     poll = commands.add_parser("poll", help="poll every configured source (or one) once, now")
     poll.add_argument("--feed", metavar="NAME", help="only this feed (e.g. arxiv:cs.LG, shortscience)")
     poll.add_argument("--json", action="store_true", help="print one JSON object")
+    commands.add_parser("run", help="run the bot (token from $PAPERBOY_DISCORD_TOKEN)")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord")
+    sync.add_argument("--guild", type=int, metavar="ID", help="to one server only (shows at once)")
+    preview = commands.add_parser("preview", help="what a channel following TOPICs would get")
+    preview.add_argument("--follow", action="append", required=True, metavar="TOPIC",
+                         help="a topic to follow (repeatable); prefix with ! to exclude it")
+    preview.add_argument("--since", default="24h", metavar="DURATION",
+                         help="the window of ingested items (default 24h)")
+    preview.add_argument("--json", action="store_true", help="print the Discord payloads as JSON")
     return parser
 
 
@@ -88,7 +97,61 @@ def format_reports(reports: Sequence[FeedReport]) -> str:
     return "\n".join(lines + (["", "errors:", *errors] if errors else []))
 
 
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.launcher import MissingToken, run_bot
+
+    try:
+        asyncio.run(run_bot(config))
+    except MissingToken as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_sync(config: Config, args: argparse.Namespace) -> int:
+    from bot.launcher import MissingToken, sync_commands
+
+    try:
+        names = asyncio.run(sync_commands(config, args.guild))
+    except MissingToken as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    where = f"server {args.guild}" if args.guild else "all servers (may take up to an hour to show)"
+    print(f"published {len(names)} commands to {where}: {', '.join('/' + n for n in names)}")
+    return EXIT_OK
+
+
+def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    from bot.preview import preview, preview_json
+    from bot.render import render_text_card
+    from bot.topics import TopicError, parse_topic
+
+    try:
+        since = Duration(args.since)
+        topics = [(parse_topic(text.removeprefix("!"), [f.name for f in config.feeds]),
+                   text.startswith("!")) for text in args.follow]
+    except (ValueError, TopicError) as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def run() -> tuple[list, list]:  # type: ignore[type-arg]
+        async with open_services(config) as services:
+            return await preview(services.store, topics, since)
+
+    entries, messages = asyncio.run(run())
+    if args.json:
+        print(json.dumps(preview_json(entries, messages), ensure_ascii=False))
+    elif not entries:
+        print(f"nothing matched in the last {since}")
+    else:
+        print("\n\n".join(render_text_card(p.entry) for p in entries))
+    return EXIT_OK
+
+
 COMMANDS = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
+    "run": cmd_run,
+    "sync": cmd_sync,
+    "preview": cmd_preview,
 }

@@ -343,6 +343,13 @@ class SQLiteStore:
             (value,) = await cursor.fetchone()
         return int(value)
 
+    async def seq_before(self, moment: str) -> int:
+        """The last sequence number ingested before ``moment`` (ISO 8601 UTC), for time windows."""
+        async with self._db.execute(
+            "SELECT coalesce(max(seq), 0) FROM ingest_log WHERE at < ?", (moment,)) as cursor:
+            (value,) = await cursor.fetchone()
+        return int(value)
+
     async def items_since(self, seq: int, limit: int | None = None) -> list[IngestedItem]:
         """Items with events after ``seq``, each once (at its latest event), in seq order."""
         sql = ("SELECT l.seq, l.kind, l.item_key, l.event, l.feed FROM ingest_log l"

@@ -1,0 +1,102 @@
+"""The bot: a ``commands.Bot`` whose ``setup_hook`` loads the cogs and starts the scheduler.
+
+The launcher (:mod:`bot.launcher`) opens the services and the logging; this class only wires the
+Discord side to them. Intents: guilds only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot.delivery import DiscordSender, Dispatcher
+from bot.digest import DigestBuilder
+from bot.scheduler import PollJobs, build_scheduler
+from bot.services import Services
+from bot.subscriptions import SubscriptionService, UserError
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "cogs.subscriptions",
+    "cogs.digests",
+    "cogs.admin",
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Paperboy(commands.Bot):
+    """Paperboy's Discord client."""
+
+    def __init__(self, services: Services, *, clock: Callable[[], datetime] = utc_now,
+                 run_scheduler: bool = True) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.services = services
+        self.clock = clock
+        self.run_scheduler = run_scheduler
+        self.subscriptions = SubscriptionService(services.config, services.store, clock)
+        self.digests = DigestBuilder(services.store)
+        self.dispatcher = Dispatcher(services.store, self.digests, DiscordSender(self),
+                                     self.subscriptions.all_subscriptions, clock)
+        self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.started_at = clock()
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.tree.on_error = self.on_app_command_error
+        if self.run_scheduler:
+            self.scheduler = build_scheduler(self.poll_jobs, self.dispatcher)
+            self.scheduler.start()
+        log.info("Paperboy is set up: %d extensions, scheduler %s", len(EXTENSIONS),
+                 "running" if self.scheduler else "off")
+
+    async def _after_poll(self, _reports: object) -> None:
+        """Instant channels get what a poll brought right away."""
+        await self.dispatcher.run_due()
+
+    async def close(self) -> None:
+        """Stop taking new work, let the message in flight finish, then disconnect."""
+        self.dispatcher.stopping = True
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.dispatcher.wait_idle()
+        await super().close()
+
+    async def on_app_command_error(self, interaction: discord.Interaction,
+                                   error: app_commands.AppCommandError) -> None:
+        """One place for command errors: users get an ephemeral explanation, never a traceback."""
+        original = getattr(error, "original", error)
+        if isinstance(original, UserError):
+            message = str(original)
+        elif isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You cannot use this command here."
+        else:
+            log.error("command %s failed", interaction.command and interaction.command.qualified_name,
+                      exc_info=original)
+            message = "Something went wrong on Paperboy's side; the error was logged. Please try again."
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Answer (or follow up) ephemerally, mentions disabled."""
+    none = discord.AllowedMentions.none()
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=none)
+    else:
+        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=none)

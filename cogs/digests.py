@@ -1,0 +1,117 @@
+"""/digest schedule|preview|now: when a channel gets its digest, a look ahead, and one right away."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render import render_digest
+from bot.subscriptions import ScheduleRequest, describe_schedule, search_timezones
+from cogs.checks import manage_channels_only
+
+if TYPE_CHECKING:
+    from bot.app import Paperboy
+
+NONE = discord.AllowedMentions.none()
+FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("daily", "weekly", "instant")]
+WEEKDAY_CHOICES = [app_commands.Choice(name=d.title(), value=d) for d in
+                   ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")]
+
+
+class Digests(commands.GroupCog, group_name="digest"):
+    """This channel's digest: schedule, preview, send now."""
+
+    def __init__(self, bot: Paperboy) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="schedule", description="When this channel gets its digest")
+    @app_commands.describe(time="Local time of day, HH:MM (24-hour)",
+                           timezone="IANA zone, e.g. Europe/Berlin",
+                           frequency="daily, weekly or instant (after every poll)",
+                           weekday="For weekly digests",
+                           max_items="Items per message (1-50; 10 max per message)",
+                           include_replacements="Also post new versions of papers already posted")
+    @app_commands.choices(frequency=FREQUENCY_CHOICES, weekday=WEEKDAY_CHOICES)
+    @app_commands.guild_only()
+    @manage_channels_only()
+    async def schedule(self, interaction: discord.Interaction, time: str | None = None,
+                       timezone: str | None = None, frequency: str | None = None,
+                       weekday: str | None = None, max_items: int | None = None,
+                       include_replacements: bool | None = None) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        request = ScheduleRequest(time, timezone, frequency, weekday, max_items, include_replacements)
+        channel = await self.bot.subscriptions.schedule(interaction.guild_id, interaction.channel_id, request)
+        due = f" Next digest: <t:{_epoch(channel.next_due)}:F>." if channel.next_due else ""
+        await interaction.response.send_message(f"{describe_schedule(channel)}{due}", ephemeral=True,
+                                                allowed_mentions=NONE)
+
+    @schedule.autocomplete("timezone")
+    async def timezone_autocomplete(self, interaction: discord.Interaction,
+                                    current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)]
+
+    @app_commands.command(name="preview", description="What this channel's next digest holds so far")
+    @app_commands.guild_only()
+    async def preview(self, interaction: discord.Interaction) -> None:
+        assert interaction.channel_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        store = self.bot.services.store
+        channel = await store.get_channel(interaction.channel_id)
+        if channel is None:
+            await interaction.followup.send("This channel follows nothing yet: /subscribe add first.",
+                                            ephemeral=True, allowed_mentions=NONE)
+            return
+        subs = await self.bot.subscriptions.all_subscriptions([channel.channel_id])
+        digest = (await self.bot.digests.build([channel], subs))[channel.channel_id]
+        if not digest.entries:
+            await interaction.followup.send("Nothing new for this channel since its last digest.",
+                                            ephemeral=True, allowed_mentions=NONE)
+            return
+        [first, *rest] = render_digest([p.entry for p in digest.entries], date_text="preview",
+                                       max_items_per_message=channel.max_items)
+        more = f"\n…and {len(rest)} more message(s) in the real digest." if rest else ""
+        await interaction.followup.send(
+            content=(first.payload.get("content") or "") + more,
+            embeds=[discord.Embed.from_dict(e) for e in first.payload.get("embeds", [])],
+            ephemeral=True, allowed_mentions=NONE)
+
+    @app_commands.command(name="now", description="Send this channel's digest now (and resume it if paused)")
+    @app_commands.guild_only()
+    @manage_channels_only()
+    async def now(self, interaction: discord.Interaction) -> None:
+        assert interaction.channel_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        store = self.bot.services.store
+        channel = await store.get_channel(interaction.channel_id)
+        if channel is None:
+            await interaction.followup.send("This channel follows nothing yet: /subscribe add first.",
+                                            ephemeral=True, allowed_mentions=NONE)
+            return
+        was_paused = channel.paused_reason
+        report = await self.bot.dispatcher.run_now(channel.channel_id)
+        after = await store.get_channel(channel.channel_id)
+        if after is not None and after.paused_reason:
+            text = (f"Still cannot post here: {after.paused_reason}. Give Paperboy View Channel, Send "
+                    "Messages and Embed Links in this channel, then try again.")
+        elif report.messages:
+            text = f"Sent {report.messages} digest message(s)."
+        elif report.failed:
+            text = "Discord did not accept the digest just now; it will be retried in a minute."
+        else:
+            text = "Nothing new to send since the last digest."
+        if was_paused and after is not None and not after.paused_reason:
+            text = "Digests resumed. " + text
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+async def setup(bot: Paperboy) -> None:
+    await bot.add_cog(Digests(bot))
