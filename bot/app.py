@@ -50,7 +50,8 @@ class Paperboy(commands.Bot):
         self.run_scheduler = run_scheduler
         self.subscriptions = SubscriptionService(services.config, services.store, clock)
         self.digests = DigestBuilder(services.store)
-        self.dispatcher = Dispatcher(services.store, self.digests, DiscordSender(self),
+        sender = DiscordSender(self, services.config.discord.requests_per_second)
+        self.dispatcher = Dispatcher(services.store, self.digests, sender,
                                      self.subscriptions.all_subscriptions, clock)
         self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
         self.scheduler: AsyncIOScheduler | None = None

@@ -73,6 +73,7 @@ class DiscordConfig:
     api_base: Url = Url("https://discord.com/api/v10")
     gateway_url: Url = Url("wss://gateway.discord.gg/")
     ops_channel_id: int = 0
+    requests_per_second: int = 45  # paced under Discord's global 50/s instead of running into 429s
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,8 @@ def _validate(config: Config) -> None:
     if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"logging.level: {config.logging.level!r} is not DEBUG, INFO, WARNING "
                           "or ERROR")
+    if not 1 <= config.discord.requests_per_second <= 50:
+        raise ConfigError("discord.requests_per_second: must be between 1 and 50 (Discord allows 50/s)")
     if config.http.timeout <= 0:
         raise ConfigError("http.timeout: must be more than 0s")
     if config.http.max_body_bytes < 1024:

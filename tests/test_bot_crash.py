@@ -1,0 +1,110 @@
+"""SIGKILL the bot in the middle of a multi-message digest: after a restart, every item exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import Config
+from bot.ingest import feed_specs
+from bot.services import open_services
+from storage.models import SubscriptionRow
+from tests.bot_harness import delivered_ids
+from tests.doubles.discord_double import DoubleProcess, RemoteDouble
+from tests.doubles.feed_server import FeedServer
+from tests.helpers import BIG_FEED, REPO, make_config, shared_feed
+from tests.test_bot_digest import expected_cs_lg
+
+
+def _write_config(path: Path, config: Config, remote: RemoteDouble) -> Path:
+    path.write_text(f'''feeds = []
+[discord]
+token = "test-token"
+api_base = "{remote.api_base}"
+gateway_url = "{remote.gateway_url}"
+requests_per_second = 3
+[storage]
+path = "{config.storage.path}"
+[arxiv]
+rss_url = "{config.arxiv.rss_url}"
+api_url = "{config.arxiv.api_url}"
+request_interval = "0s"
+categories = []
+''', encoding="utf-8")
+    return path
+
+
+async def _prepare_store(config: Config, guild_id: int, channel_id: int) -> None:
+    """A channel following cs.LG whose digest is overdue, and the big feed ingested after it."""
+    async with open_services(config) as services:
+        store = services.store
+        overdue = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds")
+        await store.ensure_channel(guild_id, channel_id, "08:00", "UTC", overdue)
+        await store.add_subscription(SubscriptionRow(channel_id, "category", "cs.LG", "cs.LG"))
+        [report] = await services.ingestor.poll(feed_specs(config, ["cs.LG"]))
+        assert report.new_papers > 1000
+
+
+async def _bot_messages(remote: RemoteDouble, channel_id: int) -> list[dict]:  # type: ignore[type-arg]
+    messages = await remote.channel_messages(channel_id, include_threads=True)
+    return [m for m in messages if m.get("author", {}).get("bot")]
+
+
+async def _start_bot(config_path: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PAPERBOY_DISCORD_TOKEN", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config_path), "run",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=open(config_path.parent / "bot.log", "ab"))
+
+
+async def _wait_for(remote: RemoteDouble, channel_id: int, count: int, timeout: float) -> list[dict]:  # type: ignore[type-arg]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        messages = await _bot_messages(remote, channel_id)
+        if len(messages) >= count or loop.time() > deadline:
+            return messages
+        await asyncio.sleep(0.1)
+
+
+async def test_sigkill_mid_digest_then_restart_delivers_each_item_once(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    big = shared_feed(BIG_FEED)
+    feed_server.serve("/rss/cs.LG", big)
+    config = make_config(tmp_path, feed_server.port, categories=[])
+    expected = expected_cs_lg(big)
+    async with DoubleProcess(state_file=tmp_path / "discord.json") as remote:
+        channel = remote.channel_id
+        await _prepare_store(config, remote.guild_id, channel)
+        config_path = _write_config(tmp_path / "config.toml", config, remote)
+
+        first = await _start_bot(config_path)
+        try:
+            partial = await _wait_for(remote, channel, 4, timeout=60)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert len(partial) >= 4, "the digest had started"
+        partial = await _bot_messages(remote, channel)
+        total_messages = partial[0]["content"].rsplit("/", 1)[-1].rstrip(")")
+        assert len(partial) < int(total_messages), "killed in the middle of the digest"
+
+        second = await _start_bot(config_path)
+        try:
+            done = await _wait_for(remote, channel, int(total_messages), timeout=90)
+            await asyncio.sleep(1.5)  # anything extra would show up now
+            done = await _bot_messages(remote, channel)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 30)
+        assert second.returncode == 0, "SIGTERM is a clean stop"
+        assert await remote.violations() == []
+    got = delivered_ids(done)
+    assert len(done) == int(total_messages)
+    assert Counter(got) == Counter(expected), "every item exactly once"
