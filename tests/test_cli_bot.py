@@ -1,0 +1,77 @@
+"""The command line around the bot: preview, sync, run without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from bot.render import payload_violations
+from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
+from tests.doubles.feed_server import FeedServer
+from tests.helpers import BIG_FEED, make_config, shared_feed, write_config
+from tests.test_bot_digest import expected_cs_lg
+
+
+async def paperboy(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})})
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_preview_json_shows_exact_payloads_and_items(tmp_path: Path, feed_server: FeedServer) -> None:
+    big = shared_feed(BIG_FEED)
+    feed_server.serve("/rss/cs.LG", big)
+    config_path = write_config(tmp_path / "config.toml", make_config(tmp_path, feed_server.port))
+    code, _out, err = await paperboy("--config", str(config_path), "poll")
+    assert code == 0, err
+    code, out, err = await paperboy("--config", str(config_path), "preview", "--follow", "cs.LG",
+                                    "--since", "24h", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert {item["kind"] for item in document["items"]} == {"paper"}
+    assert sorted(i["arxiv_id"] for i in document["items"]) == sorted(expected_cs_lg(big))
+    assert all(item["matched"] == ["cs.LG"] for item in document["items"])
+    assert len(document["messages"]) > 1
+    for payload in document["messages"]:
+        assert payload_violations(payload) == []
+        assert payload["allowed_mentions"] == {"parse": []}
+    # An exclusion removes matching items; a window before the poll holds nothing.
+    code, out, _ = await paperboy("--config", str(config_path), "preview", "--follow", "cs.LG",
+                                  "--follow", "!cs.AI", "--json")
+    narrowed = json.loads(out)["items"]
+    assert 0 < len(narrowed) < len(document["items"])
+    code, out, _ = await paperboy("--config", str(config_path), "preview", "--follow", "cs.LG")
+    assert code == 0 and "arXiv:" in out
+    code, _out, err = await paperboy("--config", str(config_path), "preview", "--follow", "cs.lf")
+    assert code == 2 and "cs.LG" in err
+
+
+async def test_sync_publishes_commands_to_a_guild(tmp_path: Path, discord_double: DiscordDouble) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'feeds = []\n[discord]\napi_base = "{discord_double.api_base}"\n'
+                      f'gateway_url = "{discord_double.gateway_url}"\n[storage]\n'
+                      f'path = "{tmp_path / "store.sqlite3"}"\n', encoding="utf-8")
+    code, out, err = await paperboy("--config", str(config), "sync", "--guild", str(discord_double.guild_id),
+                                    env={"PAPERBOY_DISCORD_TOKEN": "secret-token-123456"})
+    assert code == 0, err
+    names = {c["name"] for c in discord_double.commands(discord_double.guild_id)}
+    assert {"subscribe", "digest", "paperboy"} <= names
+    assert "secret-token-123456" not in out + err
+
+
+async def test_run_without_token_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'feeds = []\n[storage]\npath = "{tmp_path / "s.sqlite3"}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PAPERBOY_DISCORD_TOKEN"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert b"PAPERBOY_DISCORD_TOKEN" in err
