@@ -9,9 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render import render_digest
-from bot.subscriptions import ScheduleRequest, describe_schedule, search_timezones
+from bot.render import CONTENT_MAX, render_digest
+from bot.subscriptions import ScheduleRequest, UserError, describe_schedule, search_timezones
+from bot.text import truncate
 from cogs.checks import manage_channels_only
+from storage.models import ChannelSettings
 
 if TYPE_CHECKING:
     from bot.app import Paperboy
@@ -55,17 +57,19 @@ class Digests(commands.GroupCog, group_name="digest"):
                                     current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)]
 
+    async def _followed_channel(self, channel_id: int) -> ChannelSettings:
+        channel = await self.bot.services.store.get_channel(channel_id)
+        if channel is None:
+            raise UserError("This channel follows nothing yet: a member with Manage Channels can "
+                            "start with /subscribe add.")
+        return channel
+
     @app_commands.command(name="preview", description="What this channel's next digest holds so far")
     @app_commands.guild_only()
     async def preview(self, interaction: discord.Interaction) -> None:
         assert interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        store = self.bot.services.store
-        channel = await store.get_channel(interaction.channel_id)
-        if channel is None:
-            await interaction.followup.send("This channel follows nothing yet: /subscribe add first.",
-                                            ephemeral=True, allowed_mentions=NONE)
-            return
+        channel = await self._followed_channel(interaction.channel_id)
         subs = await self.bot.subscriptions.all_subscriptions([channel.channel_id])
         digest = (await self.bot.digests.build([channel], subs))[channel.channel_id]
         if not digest.entries:
@@ -76,7 +80,7 @@ class Digests(commands.GroupCog, group_name="digest"):
                                        max_items_per_message=channel.max_items)
         more = f"\n…and {len(rest)} more message(s) in the real digest." if rest else ""
         await interaction.followup.send(
-            content=(first.payload.get("content") or "") + more,
+            content=truncate(first.payload.get("content") or "", CONTENT_MAX - len(more)) + more,
             embeds=[discord.Embed.from_dict(e) for e in first.payload.get("embeds", [])],
             ephemeral=True, allowed_mentions=NONE)
 
@@ -87,11 +91,7 @@ class Digests(commands.GroupCog, group_name="digest"):
         assert interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         store = self.bot.services.store
-        channel = await store.get_channel(interaction.channel_id)
-        if channel is None:
-            await interaction.followup.send("This channel follows nothing yet: /subscribe add first.",
-                                            ephemeral=True, allowed_mentions=NONE)
-            return
+        channel = await self._followed_channel(interaction.channel_id)
         was_paused = channel.paused_reason
         report = await self.bot.dispatcher.run_now(channel.channel_id)
         after = await store.get_channel(channel.channel_id)
