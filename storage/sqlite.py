@@ -33,6 +33,7 @@ from storage.models import (
     SubscriptionRow,
     SummaryRecord,
 )
+from storage.search import fts_match
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,16 @@ class SQLiteStore:
             seq = await self._store_papers(_dedupe_papers(papers), state.name, now, seq, result)
             seq = await self._store_summaries(_dedupe_summaries(summaries), state.name, now, seq, result)
             await self._write_feed_state(state)
+        if seq > start:
+            result.first_seq, result.last_seq = start + 1, seq
+        return result
+
+    async def store_papers(self, papers: Sequence[PaperRecord], source: str = "arxiv-api") -> BatchResult:
+        """Store papers that came without a feed (arXiv API lookups); same rules as a feed batch."""
+        result = BatchResult()
+        async with self._transaction():
+            start = await self._next_seq()
+            seq = await self._store_papers(_dedupe_papers(papers), source, utc_now(), start, result)
         if seq > start:
             result.first_seq, result.last_seq = start + 1, seq
         return result
@@ -570,6 +581,90 @@ class SQLiteStore:
     async def resume_channel(self, channel_id: int) -> None:
         await self.update_channel(channel_id, paused_reason=None, paused_at=None)
 
+    # -- lookups -------------------------------------------------------------------------------
+
+    async def papers_by_ids(self, arxiv_ids: Iterable[str]) -> dict[str, StoredPaper]:
+        """Several papers at once (without their version lists)."""
+        return await self._papers_by_id(arxiv_ids)
+
+    async def paper_by_doi(self, doi: str) -> StoredPaper | None:
+        async with self._db.execute("SELECT arxiv_id FROM papers WHERE doi = ? COLLATE NOCASE"
+                                    " LIMIT 1", (doi,)) as cursor:
+            row = await cursor.fetchone()
+        return await self.get_paper(row[0]) if row else None
+
+    async def search_papers(self, text: str, *, category: str | None = None,
+                            limit: int = 25) -> list[StoredPaper]:
+        """Papers matching every word of ``text`` (title, authors, abstract), best first (BM25)."""
+        match = fts_match(text)
+        if match is None:
+            return []
+        sql = ("SELECT p.* FROM papers_fts f JOIN papers p ON p.rowid = f.rowid"
+               " WHERE papers_fts MATCH ?")
+        params: list[Any] = [match]
+        if category:
+            sql += " AND (p.primary_category = ? OR p.categories LIKE ?)"
+            params += [category, f'%"{category}"%']
+        sql += " ORDER BY bm25(papers_fts, 10.0, 3.0, 1.0) LIMIT ?"
+        params.append(limit)
+        async with self._db.execute(sql, params) as cursor:
+            return [_stored_paper(row, []) for row in await cursor.fetchall()]
+
+    async def autocomplete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(arxiv_id, title) for what is being typed: an id prefix, or title words (newest first)."""
+        typed = text.strip()
+        if not typed:
+            sql, params = "SELECT arxiv_id, title FROM papers ORDER BY seq DESC LIMIT ?", [limit]
+        elif _ID_PREFIX.match(typed):
+            sql = ("SELECT arxiv_id, title FROM papers WHERE arxiv_id >= ? AND arxiv_id < ?"
+                   " ORDER BY arxiv_id LIMIT ?")
+            base = typed.lower().removeprefix("arxiv:").strip()
+            params = [base, base + "\uffff", limit]
+        else:
+            match = fts_match(typed, prefix_last=True)
+            if match is None:
+                return []
+            sql = ("SELECT p.arxiv_id, p.title FROM papers p WHERE p.rowid IN (SELECT rowid FROM"
+                   " papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
+                   " ORDER BY p.rowid DESC")
+            params = [f"title : ({match})", limit]
+        async with self._db.execute(sql, params) as cursor:
+            return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+    async def latest_summaries(self, *, arxiv_id: str | None = None, venue: str | None = None,
+                               limit: int = 25, offset: int = 0) -> list[StoredSummary]:
+        """Summaries newest first: all, of one paper, or of one venue (a bibtex key prefix)."""
+        sql, params = "SELECT * FROM summaries", []
+        if arxiv_id is not None:
+            sql, params = sql + " WHERE arxiv_id = ?", [arxiv_id]
+        elif venue is not None:
+            sql, params = sql + " WHERE bibtex_key LIKE ? ESCAPE '\\'", [_venue_pattern(venue)]
+        sql += " ORDER BY coalesce(edited_at, '') DESC, id DESC LIMIT ? OFFSET ?"
+        async with self._db.execute(sql, [*params, limit, offset]) as cursor:
+            return [_stored_summary(row) for row in await cursor.fetchall()]
+
+    async def count_summaries(self, *, arxiv_id: str | None = None, venue: str | None = None) -> int:
+        sql, params = "SELECT count(*) FROM summaries", []
+        if arxiv_id is not None:
+            sql, params = sql + " WHERE arxiv_id = ?", [arxiv_id]
+        elif venue is not None:
+            sql, params = sql + " WHERE bibtex_key LIKE ? ESCAPE '\\'", [_venue_pattern(venue)]
+        async with self._db.execute(sql, params) as cursor:
+            (count,) = await cursor.fetchone()
+        return int(count)
+
+    async def venue_summaries(self, venue: str) -> list[StoredSummary]:
+        """Every summary of a venue (``nips`` matches bibtex keys ``conf/nips/...``)."""
+        sql = ("SELECT * FROM summaries WHERE bibtex_key LIKE ? ESCAPE '\\'"
+               " ORDER BY coalesce(edited_at, '') DESC, id DESC")
+        async with self._db.execute(sql, [_venue_pattern(venue)]) as cursor:
+            return [_stored_summary(row) for row in await cursor.fetchall()]
+
+    async def summaries_by_bibtex_key(self, key: str) -> list[StoredSummary]:
+        async with self._db.execute("SELECT * FROM summaries WHERE bibtex_key = ? ORDER BY"
+                                    " coalesce(votes, 0) DESC, id", (key,)) as cursor:
+            return [_stored_summary(row) for row in await cursor.fetchall()]
+
 _PaperPlan = tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]],
                    list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -619,6 +714,17 @@ def _is_edit(summary: SummaryRecord, row: aiosqlite.Row) -> bool:
     if summary.edited_at and row["edited_at"] and summary.edited_at > row["edited_at"]:
         return True
     return summary.text != row["text"] or summary.title != row["title"]
+
+
+_ID_PREFIX = re.compile(r"^(?:arxiv:\s*)?(?:\d{2,4}(?:\.\d{0,5})?|[a-z-]+(?:\.[a-z]{2})?/\d{0,7})$",
+                        re.IGNORECASE)
+
+
+def _venue_pattern(venue: str) -> str:
+    """``nips`` -> ``conf/nips/%``; a full prefix such as ``journals/corr`` is kept."""
+    name = venue.strip().lower().strip("/")
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}/%" if "/" in name else f"conf/{escaped}/%"
 
 
 def _channel(row: aiosqlite.Row) -> ChannelSettings:
