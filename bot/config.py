@@ -73,7 +73,7 @@ class DiscordConfig:
     api_base: Url = Url("https://discord.com/api/v10")
     gateway_url: Url = Url("wss://gateway.discord.gg/")
     ops_channel_id: int = 0
-    requests_per_second: int = 45  # paced under Discord's global 50/s instead of running into 429s
+    requests_per_second: int = 48  # paced under Discord's global 50/s instead of running into 429s
 
 
 @dataclass(frozen=True)

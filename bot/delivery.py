@@ -72,7 +72,7 @@ class Pacer:
 class DiscordSender:
     """:class:`Sender` through discord.py's HTTP client (its rate-limit handling included)."""
 
-    def __init__(self, client: discord.Client, requests_per_second: float = 45.0) -> None:
+    def __init__(self, client: discord.Client, requests_per_second: float = 48.0) -> None:
         self.client = client
         self.pacer = Pacer(requests_per_second)
 
@@ -167,7 +167,8 @@ class Dispatcher:
         report = DeliveryReport(channels=len(channels))
         if not channels:
             return report
-        fresh = [c for c in channels if not await self.store.pending_outbox(c.channel_id)]
+        pending = await self.store.channels_with_pending(c.channel_id for c in channels)
+        fresh = [c for c in channels if c.channel_id not in pending]
         subs: list[Subscription] = await self.subscriptions([c.channel_id for c in fresh])
         digests = await self.builder.build(fresh, subs)
         await asyncio.gather(*(self._deliver_channel(c, digests.get(c.channel_id), keep_schedule, report)
@@ -194,8 +195,9 @@ class Dispatcher:
             await self.store.advance_cursor(channel.channel_id, digest.cursor, next_due)
             return []
         local = now.astimezone(ZoneInfo(channel.timezone))
-        rendered = render_digest([p.entry for p in digest.entries], date_text=local.strftime("%a %d %b %Y"),
-                                 max_items_per_message=channel.max_items)
+        rendered = await asyncio.to_thread(  # a 1,000-entry digest is CPU work: off the event loop
+            render_digest, [p.entry for p in digest.entries], date_text=local.strftime("%a %d %b %Y"),
+            max_items_per_message=channel.max_items)
         keys_by_entry = {id(p.entry): p.keys for p in digest.entries}
         messages = [(new_nonce(), message.payload,
                      [key for entry in message.entries for key in keys_by_entry[id(entry)]])

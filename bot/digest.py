@@ -86,17 +86,18 @@ class DigestBuilder:
                 channel = by_id[channel_id]
                 if item.seq > channel.cursor_seq and wanted(item, channel):
                     matched[channel_id].append((item, topics))
+        keys = {(kind, key) for hits in matched.values() for item, _t in hits
+                for kind, key, _v in [_delivery_key(item)]}
+        delivered = await self.store.delivered(by_id, keys)
         digests = {}
         for channel_id, hits in matched.items():
-            entries = await self._entries(by_id[channel_id], hits)
+            entries = self._entries(by_id[channel_id], hits, delivered.get(channel_id, {}))
             digests[channel_id] = ChannelDigest(by_id[channel_id], entries, upto)
         return digests
 
-    async def _entries(self, channel: ChannelSettings,
-                       hits: list[tuple[IngestedItem, frozenset[Topic]]]) -> list[PlannedEntry]:
+    def _entries(self, channel: ChannelSettings, hits: list[tuple[IngestedItem, frozenset[Topic]]],
+                 delivered: dict[tuple[str, str], set[int]]) -> list[PlannedEntry]:
         """Group hits by paper, drop what the channel already has, order papers then summaries."""
-        delivered = await self.store.delivered(
-            channel.channel_id, [(k, key) for k, key, _v in (_delivery_key(i) for i, _t in hits)])
         grouped: dict[str, PlannedEntry] = {}
         for item, topics in hits:
             key = _delivery_key(item)

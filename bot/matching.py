@@ -72,8 +72,8 @@ Match = dict[int, frozenset[Topic]]
 _WORD = re.compile(r"[^\W_]+")  # a word token: letters and digits (underscore separates)
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # venue words: runs of two or more letters
 _SEPARATOR = "[\\s\\-\u2010\u2011]+"  # what may stand between the words of a phrase
-_SEPARATOR_SPLIT = re.compile(_SEPARATOR)
-_FIELD_JOIN = " | "  # not a separator, so no phrase spans two fields
+_SEPARATORS = re.compile(_SEPARATOR)
+_FIELD_JOIN = "\n\x00\n"  # NUL is in no topic (the parser refuses control characters)
 _TEX_HINT = re.compile(r"[\\{}]")
 # \'e, \"{o}, {\"o}, \c{c}, \v s: an accent macro and the letter it sits on (the accent is folded
 # away anyway). Letter macros need a brace or space so \cdot or \times are left alone.
@@ -113,8 +113,9 @@ class Matchable:
     """What an item offers to the matcher, normalized once per item however many channels there are.
 
     Built by :func:`matchable`; building one directly (tests) normalizes the same way: ``authors``
-    are folded with :func:`normalize_name`, ``text`` with :func:`fold_text`, ``venues`` lower-cased
-    (venues are keys already; :func:`venue_keys` derives them).
+    are folded with :func:`normalize_name`; ``text`` with :func:`fold_text`, and every run of
+    whitespace and hyphens becomes one space, so a phrase's words are found with ``str.find``;
+    ``venues`` are lower-cased (they are keys already; :func:`venue_keys` derives them).
     """
 
     categories: tuple[str, ...] = ()
@@ -126,7 +127,7 @@ class Matchable:
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", tuple(self.categories))
         object.__setattr__(self, "authors", frozenset(filter(None, map(normalize_name, self.authors))))
-        object.__setattr__(self, "text", fold_text(self.text))
+        object.__setattr__(self, "text", _SEPARATORS.sub(" ", fold_text(self.text)))
         object.__setattr__(self, "venues", frozenset(v.strip().lower() for v in self.venues))
 
     @cached_property
@@ -219,22 +220,47 @@ def _equivalents(category: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class _Phrase:
-    """A followed keyword phrase: its folded words and their word tokens; the regex on demand."""
+    """A followed keyword phrase: its folded words, their word tokens, and the text to find.
+
+    The index finds ``needle`` in the item's text (separators already collapsed to one space) and
+    checks the word boundaries itself: no regex to compile for thousands of phrases. The naive
+    loop uses :attr:`pattern`, an independent spelling of the same rule, so tests compare the two.
+    """
 
     words: tuple[str, ...]
     tokens: frozenset[str]
     single: bool  # one plain word: matching it is set membership in the item's tokens
+    needle: str = field(init=False)
+    bounded_start: bool = field(init=False)  # the phrase starts with a letter/digit
+    bounded_end: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        needle = " ".join(self.words)
+        object.__setattr__(self, "needle", needle)
+        object.__setattr__(self, "bounded_start", needle[:1].isalnum())
+        object.__setattr__(self, "bounded_end", needle[-1:].isalnum())
+
+    def occurs_in(self, text: str) -> bool:
+        """Whether the phrase is in normalized ``text`` on word boundaries (``[^\\W_]`` is isalnum)."""
+        needle, start = self.needle, text.find(self.needle)
+        while start >= 0 and needle:
+            end = start + len(needle)
+            if ((not self.bounded_start or start == 0 or not text[start - 1].isalnum())
+                    and (not self.bounded_end or end == len(text) or not text[end].isalnum())):
+                return True
+            start = text.find(needle, start + 1)
+        return False
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        """Compiled when first needed: one-word phrases never need it in the index."""
+        """The rule as a regex (for :func:`naive_match`), compiled when first needed."""
         return phrase_pattern(list(self.words))
 
 
 @lru_cache(maxsize=65536)
 def _phrase(key: str) -> _Phrase:
     """The parsed form of a keyword topic's key, shared by the index and the naive loop."""
-    words = tuple(w for w in _SEPARATOR_SPLIT.split(fold_text(key)) if w)
+    words = tuple(w for w in _SEPARATORS.split(fold_text(key)) if w)
     tokens = frozenset(t for w in words for t in _WORD.findall(w))
     single = len(words) == 1 and _WORD.fullmatch(words[0]) is not None
     return _Phrase(words, tokens, single)
@@ -242,6 +268,9 @@ def _phrase(key: str) -> _Phrase:
 
 def phrase_pattern(words: list[str]) -> re.Pattern[str]:
     """A regex for folded text: the words in order, separated by whitespace/hyphens, word-bounded.
+
+    ``[^\\W_]`` (a letter or digit) is exactly what ``str.isalnum`` accepts, so this and
+    :meth:`_Phrase.occurs_in` state one rule twice.
 
     The start boundary is a lookbehind placed after the first word, so the pattern starts with a
     literal and ``re`` can use its fast literal-prefix search (an abstract is ~1 KB).
@@ -295,7 +324,7 @@ def naive_match(subs: Iterable[Subscription], m: Matchable) -> Match:
 
 # --- the index ------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class _Entry:
     """One distinct topic with the channels following it and the channels excluding it."""
 
@@ -306,6 +335,9 @@ class _Entry:
 
     def __post_init__(self) -> None:
         self.reasons = frozenset({self.topic})
+
+
+_BIG_TOPIC = 16  # followers from which set operations beat visiting channels one by one
 
 
 class SubscriptionIndex:
@@ -323,8 +355,9 @@ class SubscriptionIndex:
                 keyword.append(entry)
             else:
                 self._exact[entry.topic.kind][entry.topic.key] = entry
-        self._keywords = _keyword_index(keyword)
-        self._keyword_tokens = frozenset(self._keywords)
+        self._single_words, self._phrases = _keyword_index(keyword)
+        self._single_word_set = frozenset(self._single_words)
+        self._phrase_tokens = frozenset(self._phrases)
         self.topics = len(entries)
         self.subscriptions = sum(len(e.include) + len(e.exclude) for e in entries)
 
@@ -342,9 +375,7 @@ class SubscriptionIndex:
         if isinstance(m, IngestedItem):
             m = matchable(m)
         entries = self._matched_entries(m)
-        if not entries:
-            return {}
-        return _combine(entries)
+        return _combine(entries) if entries else {}
 
     def match_many(self, items: Iterable[Matchable | IngestedItem]) -> list[Match]:
         """:meth:`match` for each item, in order."""
@@ -362,37 +393,52 @@ class SubscriptionIndex:
         return found
 
     def _matched_keywords(self, m: Matchable) -> list[_Entry]:
-        """Phrases whose index word is among the item's words, verified on the whole text."""
-        found: list[_Entry] = []
+        """One-word phrases by set intersection; longer ones by their index word, then verified."""
         tokens, text = m.tokens, m.text
-        for token in tokens & self._keyword_tokens:
-            for phrase, entry in self._keywords[token]:
-                if phrase.single or (phrase.tokens <= tokens and phrase.pattern.search(text)):
+        single = self._single_words
+        found = [entry for token in tokens & self._single_word_set for entry in single[token]]
+        for token in tokens & self._phrase_tokens:
+            for phrase, entry in self._phrases[token]:
+                if phrase.tokens <= tokens and phrase.occurs_in(text):
                     found.append(entry)
         return found
 
 
 def _entries(subs: Iterable[Subscription]) -> list[_Entry]:
-    """Group subscriptions by topic (equal topics typed differently are one; first spelling kept)."""
+    """Group subscriptions by topic (equal topics typed differently are one; first spelling kept).
+
+    Channel ids are interned (one int object per id), so the set and dict operations that combine
+    topics compare ids by identity instead of by value.
+    """
     include: dict[Topic, set[int]] = defaultdict(set)
     exclude: dict[Topic, set[int]] = defaultdict(set)
     first: dict[Topic, Topic] = {}
+    channels: dict[int, int] = {}
     for sub in subs:
         topic = first.setdefault(sub.topic, sub.topic)
-        (exclude if sub.exclude else include)[topic].add(sub.channel_id)
+        channel = channels.setdefault(sub.channel_id, sub.channel_id)
+        (exclude if sub.exclude else include)[topic].add(channel)
     return [_Entry(topic, frozenset(include.get(topic, ())), frozenset(exclude.get(topic, ())))
             for topic in first]
 
 
-def _keyword_index(entries: list[_Entry]) -> dict[str, list[tuple[_Phrase, _Entry]]]:
-    """Index word -> the phrases indexed by it; phrases without a word can never match."""
+_PhraseIndex = dict[str, list[tuple[_Phrase, _Entry]]]
+
+
+def _keyword_index(entries: list[_Entry]) -> tuple[dict[str, list[_Entry]], _PhraseIndex]:
+    """One-word phrases by their word (``café`` and ``cafe`` are two topics with one folded word);
+    the others by their index word. A phrase without a word (none parse so) can never match.
+    """
     phrases = [(_phrase(entry.topic.key), entry) for entry in entries]
     frequency = Counter(t for phrase, _ in phrases for t in phrase.tokens)
-    index: dict[str, list[tuple[_Phrase, _Entry]]] = defaultdict(list)
+    single: dict[str, list[_Entry]] = defaultdict(list)
+    index: _PhraseIndex = defaultdict(list)
     for phrase, entry in phrases:
-        if phrase.tokens:
+        if phrase.single:
+            single[phrase.words[0]].append(entry)
+        elif phrase.tokens:
             index[_index_token(phrase, frequency)].append((phrase, entry))
-    return dict(index)
+    return dict(single), dict(index)
 
 
 def _lookup(table: dict[str, _Entry], keys: Iterable[str]) -> list[_Entry]:
@@ -401,53 +447,44 @@ def _lookup(table: dict[str, _Entry], keys: Iterable[str]) -> list[_Entry]:
 
 
 def _combine(entries: list[_Entry]) -> Match:
-    """Channel -> matched topics, exclusions removed.
+    """Channel -> matched topics, exclusions removed (they are applied last, so they win).
 
-    Topics followed by many channels (categories, archives) are combined with set operations, in
-    C: channels are grouped by the exact set of big topics that reached them, and a group shares one
-    ``reasons`` frozenset. Only the channels of small topics (authors, keywords) are then visited
-    one by one. So a popular category reaching thousands of channels costs a few set operations
-    and one ``dict.fromkeys``, not a Python loop over its channels.
+    Topics with many followers (categories, archives) go in largest first, with set and dict
+    operations that run in C; a channel reached by one topic shares that topic's ``reasons``
+    frozenset. Only channels reached by several big topics, and the few followers of small topics
+    (authors, keywords), are visited one by one.
     """
-    big = sorted((e for e in entries if len(e.include) >= _BIG_TOPIC), key=lambda e: -len(e.include))
-    groups: dict[frozenset[Topic], set[int]] = {}
-    reached: set[int] = set()
-    for entry in big:
-        _add_to_groups(groups, reached, entry)
-    result: Match = {}
-    for reasons, members in groups.items():
-        result.update(dict.fromkeys(members, reasons))
-    excluded: set[int] = set()
+    big = [entry for entry in entries if len(entry.include) >= _BIG_TOPIC]
+    big.sort(key=_followers, reverse=True)
+    result: Match = dict.fromkeys(big[0].include, big[0].reasons) if big else {}
+    for entry in big[1:]:
+        _add_big(result, entry)
     for entry in entries:
-        excluded |= entry.exclude
         if 0 < len(entry.include) < _BIG_TOPIC:
             _add_one_by_one(result, entry)
-    for channel in excluded:
-        result.pop(channel, None)
+    for entry in entries:
+        for channel in entry.exclude:
+            result.pop(channel, None)
     return result
 
 
-_BIG_TOPIC = 64  # channels; above this a topic is combined with set operations
+def _followers(entry: _Entry) -> int:
+    return len(entry.include)
 
 
-def _add_to_groups(groups: dict[frozenset[Topic], set[int]], reached: set[int], entry: _Entry) -> None:
-    """Move the channels already reached into the group with ``entry``'s topic added; add the rest."""
-    overlap = entry.include.intersection(reached)
-    for reasons, members in list(groups.items()) if overlap else ():
-        moved = members & overlap
-        if not moved:
-            continue
-        members -= moved
-        if not members:
-            del groups[reasons]
-        groups.setdefault(reasons | entry.reasons, set()).update(moved)
-        overlap -= moved
-        if not overlap:
-            break
-    fresh = entry.include.difference(reached)
-    if fresh:
-        groups[entry.reasons] = set(fresh)
-    reached |= entry.include
+def _add_big(result: Match, entry: _Entry) -> None:
+    """Add a big topic: channels not reached yet in one ``dict.update``; the others one by one."""
+    fresh = entry.include.difference(result)
+    if len(fresh) != len(entry.include):
+        reasons = entry.reasons
+        unions: dict[frozenset[Topic], frozenset[Topic]] = {}  # few distinct reason sets per item
+        for channel in entry.include.difference(fresh):
+            current = result[channel]
+            combined = unions.get(current)
+            if combined is None:
+                combined = unions[current] = current | reasons
+            result[channel] = combined
+    result.update(dict.fromkeys(fresh, entry.reasons))
 
 
 def _add_one_by_one(result: Match, entry: _Entry) -> None:

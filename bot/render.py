@@ -89,9 +89,8 @@ _MENTION_AT = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
 _MENTION_TAG = re.compile(r"<([@#])")
 _UNSAFE_MENTION = re.compile(r"@(?:everyone|here)|<@[!&]?\d+>|<#\d+>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_MASKED_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_MASKED_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _PARTIAL_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*$")
-_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n\s*\n(?:\s*\n)+")
 _CARD_WIDTH = 100
@@ -141,12 +140,15 @@ def escape_feed_text(text: str) -> str:
     return neutralize_mentions(escape_markdown(text))
 
 
-def summary_markdown(text: str) -> str:
+def summary_markdown(text: str, limit: int | None = None) -> str:
     """Summary text with its markdown kept but made safe and compact for a digest.
 
     Headings become bold lines, images become their alt text, masked links survive only for https
-    URLs (others keep their label), math becomes Unicode, mentions are neutralised.
+    URLs (others keep their label), math becomes Unicode, mentions are neutralised. With ``limit``
+    only the opening is processed (the caller cuts it to ``limit``): full-text feeds are long.
     """
+    if limit is not None:
+        text = truncate(text, max(4 * limit, 2000), ellipsis="")
     text = _IMAGE.sub(lambda m: m.group(1), markdown_headings_to_bold(text))
     text = _MASKED_LINK.sub(_safe_link, text)
     parts = []
@@ -169,64 +171,88 @@ def _safe_link(match: re.Match[str]) -> str:
 # --- feed text to Discord text ------------------------------------------------------------------------
 
 
-def _feed_pieces(text: str, enough: int | None = None) -> list[tuple[str, bool]]:
-    """Feed text with TeX as (text, atomic) pieces: Unicode text (not yet escaped) or inline code.
+def _feed_pieces(text: str, enough: int | None = None) -> tuple[list[tuple[str, bool]], bool]:
+    """Feed text with TeX as (text, is_code) pieces: Unicode text (not yet escaped) or math source
+    for inline code; the ends are stripped. The flag says whether the pieces hold all of ``text``.
 
-    Inline code is atomic: a cut never splits it. Stops once the pieces hold more than ``enough``
-    characters, since a snippet never shows more.
+    Stops once the pieces hold more than ``enough`` characters, since a snippet never shows more:
+    a 20,000-character abstract costs no more than a short one.
     """
     pieces: list[tuple[str, bool]] = []
     size = 0
+    complete = True
     for kind, part in iter_latex_segments(text):
         if kind == "code":
-            pieces.append((inline_code(part), True))
+            pieces.append((part, True))
         else:
-            plain = decode_tex(part) if kind == "text" else part
+            if kind == "text" and enough is not None and len(part) > enough - size + 64:
+                part = part[:enough - size + 64]  # TeX decoding only shortens text; keep some slack
+                complete = False
+            plain = tex_to_unicode(part) if kind == "text" else part
             pieces.append((re.sub(r"\s+", " ", plain), False))
         size += len(pieces[-1][0])
         if enough is not None and size > enough:
+            complete = False
             break
-    return pieces
+    if pieces and not pieces[0][1]:
+        pieces[0] = (pieces[0][0].lstrip(), False)
+    if pieces and not pieces[-1][1]:
+        pieces[-1] = (pieces[-1][0].rstrip(), False)
+    return [piece for piece in pieces if piece[0]], complete
 
 
-def decode_tex(text: str) -> str:
-    """Text-mode TeX (accents, escapes) to Unicode, with ``%`` kept literal.
+def _escape_piece(text: str, line_start: bool) -> str:
+    """Markdown escaped; the line-start rules (``#``, ``>``, ``-``) only where a line really starts."""
+    return escape_markdown(text) if line_start else escape_markdown("x" + text)[1:]
 
-    In TeX ``%`` starts a comment, so ``tex_to_unicode("95% of \\alpha")`` would drop the rest of an
-    abstract; feeds mean a literal percent sign.
-    """
-    return tex_to_unicode(_UNESCAPED_PERCENT.sub(r"\\%", text))
+
+def _show_piece(piece: tuple[str, bool], first: bool) -> str:
+    text, is_code = piece
+    return inline_code(text) if is_code else _escape_piece(text, first)
 
 
 def render_feed_text(text: str, limit: int) -> str:
     """Feed text (title, abstract) as escaped Discord text with Unicode math, at most ``limit`` long,
-    cut at a word boundary with an ellipsis.
+    cut at a word boundary with an ellipsis; mentions are neutralised, even inside inline code.
     """
-    pieces = _feed_pieces(text, enough=limit + 1)
-    rendered = [(piece if atomic else escape_feed_text(piece), atomic) for piece, atomic in pieces]
-    whole = "".join(r for r, _a in rendered).strip()
-    if len(whole) <= limit:
-        return whole
-    room = limit - 1
+    pieces, complete = _feed_pieces(text, enough=limit + 1)
+    budget = limit
+    while True:
+        shown = neutralize_mentions(_fit_pieces(pieces, budget, complete))
+        if len(shown) <= limit or budget <= 1:
+            return shown if len(shown) <= limit else truncate(shown, limit)
+        budget -= len(shown) - limit  # the zero-width spaces took room: fit again, tighter
+
+
+def _fit_pieces(pieces: list[tuple[str, bool]], budget: int, complete: bool = True) -> str:
+    """The pieces shown within ``budget``; a cut ends at a word boundary with an ellipsis and never
+    splits an inline code span (one too long to show whole is cut inside its backticks). Pieces
+    that are not the ``complete`` text always end with the ellipsis.
+    """
+    shown = [_show_piece(piece, i == 0) for i, piece in enumerate(pieces)]
+    if sum(len(s) for s in shown) <= (budget if complete else budget - 1):
+        return "".join(shown) + ("" if complete else "…")
+    room = budget - 1
     out: list[str] = []
     used = 0
-    for (piece, atomic), (shown, _a) in zip(pieces, rendered, strict=True):
-        if used + len(shown) <= room:
-            out.append(shown)
-            used += len(shown)
+    for i, ((text, is_code), rendered) in enumerate(zip(pieces, shown, strict=True)):
+        if used + len(rendered) <= room:
+            out.append(rendered)
+            used += len(rendered)
             continue
-        if not atomic:
-            out.append(_cut_escaped(piece.lstrip() if not out else piece, room - used))
+        if not is_code:
+            out.append(_cut_escaped(text, room - used, line_start=i == 0))
+        elif not out and room >= 8:
+            return inline_code(truncate(text, room - 4))
         break
-    cut = "".join(out).rstrip(" ,;:")
-    return (cut.rstrip("\\") if cut else escape_feed_text(pieces[0][0])[:room].rstrip("\\")) + "…"
+    return "".join(out).rstrip(" ,;:").rstrip("\\") + "…"
 
 
-def _cut_escaped(raw: str, room: int) -> str:
+def _cut_escaped(raw: str, room: int, line_start: bool) -> str:
     """The longest word-boundary prefix of ``raw`` whose escaped form fits ``room``."""
     size = room
     while size > 0:
-        escaped = escape_feed_text(truncate(raw, size, ellipsis=""))
+        escaped = _escape_piece(truncate(raw, size, ellipsis=""), line_start)
         if len(escaped) <= room:
             return escaped
         size -= max(1, len(escaped) - room)
@@ -266,7 +292,7 @@ def _kind(entry: DigestEntry) -> str:
 
 def _authors_line(authors: Sequence[str]) -> str:
     """``A, B, C et al.``: the first three authors, escaped, each name capped."""
-    names = [escape_feed_text(truncate(collapse_whitespace(decode_tex(a)), AUTHOR_NAME_MAX))
+    names = [escape_feed_text(truncate(collapse_whitespace(tex_to_unicode(a)), AUTHOR_NAME_MAX))
              for a in authors[:AUTHORS_SHOWN]]
     line = ", ".join(n for n in names if n)
     return f"{line} et al." if len(authors) > AUTHORS_SHOWN and line else line
@@ -308,7 +334,8 @@ def _summary_field(summary: StoredSummary) -> dict[str, Any]:
     votes = f" · ▲ {summary.votes}" if summary.votes is not None else ""
     source = escape_feed_text(truncate(summary.source, 60))
     name = truncate(f"💬 Summary by {author}{votes} ({source})", EMBED_FIELD_NAME_MAX)
-    opening = _markdown_cut(summary_markdown(summary.text), SUMMARY_SNIPPET) or "*(empty summary)*"
+    opening = _markdown_cut(summary_markdown(summary.text, SUMMARY_SNIPPET), SUMMARY_SNIPPET)
+    opening = opening or "*(empty summary)*"
     link = _safe_url(summary.link)
     if link and link.lower().startswith("https://") and len(link) <= 400:
         opening += f"\n[Read the summary](<{link.replace(')', '%29')}>)"
@@ -471,8 +498,8 @@ def payload_violations(payload: dict[str, Any]) -> list[str]:
         problems.append(f"content is {len(content)} characters (max {CONTENT_MAX})")
     if len(embeds) > EMBEDS_PER_MESSAGE_MAX:
         problems.append(f"{len(embeds)} embeds (max {EMBEDS_PER_MESSAGE_MAX})")
-    if payload.get("allowed_mentions") != NO_MENTIONS:
-        problems.append(f"allowed_mentions is {payload.get('allowed_mentions')!r}, not {NO_MENTIONS}")
+    if not _mentions_disabled(payload.get("allowed_mentions")):
+        problems.append(f"allowed_mentions {payload.get('allowed_mentions')!r} lets mentions ping")
     total = 0
     for index, embed in enumerate(embeds):
         problems += [f"embed {index}: {p}" for p in _embed_violations(embed)]
@@ -481,6 +508,13 @@ def payload_violations(payload: dict[str, Any]) -> list[str]:
         problems.append(f"embeds hold {total} characters (max {EMBED_TOTAL_MAX})")
     problems += [f"unescaped mention {m!r}" for m in _mentions_in(payload)]
     return problems
+
+
+def _mentions_disabled(allowed: Any) -> bool:
+    """Whether ``allowed_mentions`` pings nobody: ``{"parse": []}``, optionally with empty lists."""
+    if not isinstance(allowed, dict) or allowed.get("parse") != []:
+        return False
+    return not allowed.get("users") and not allowed.get("roles") and not allowed.get("replied_user")
 
 
 def _embed_violations(embed: dict[str, Any]) -> list[str]:
@@ -603,10 +637,10 @@ def render_text_card(entry: DigestEntry) -> str:
     if paper is not None:
         version = f"v{paper.latest_version}" if paper.latest_version else ""
         label = EVENT_LABELS.get(kind, kind)
-        lines.append(f"[{label}] {_plain(paper.title)}  (arXiv:{paper.arxiv_id}{version})")
+        lines.append(f"[{label}] {_plain(paper.title, EMBED_TITLE_MAX)}  (arXiv:{paper.arxiv_id}{version})")
         lines.append(f"  {abs_url(paper.arxiv_id)}")
         if paper.authors:
-            names = [_plain(a) for a in paper.authors[:AUTHORS_SHOWN]]
+            names = [_plain(a, AUTHOR_NAME_MAX) for a in paper.authors[:AUTHORS_SHOWN]]
             more = " et al." if len(paper.authors) > AUTHORS_SHOWN else ""
             lines.append(f"  {', '.join(names)}{more}")
         meta = " · ".join(paper.categories[:CATEGORIES_SHOWN])
@@ -614,34 +648,40 @@ def render_text_card(entry: DigestEntry) -> str:
             meta += f"   matched: {', '.join(entry.matched)}"
         lines.append(f"  {meta.strip()}")
         if paper.abstract:
-            lines += textwrap.wrap(truncate(_plain(paper.abstract), ABSTRACT_SNIPPET), _CARD_WIDTH,
+            lines += textwrap.wrap(_plain(paper.abstract, ABSTRACT_SNIPPET), _CARD_WIDTH,
                                    initial_indent="  ", subsequent_indent="  ")
     else:
         first = entry.summaries[0] if entry.summaries else None
-        lines.append(f"[{EVENT_LABELS.get(kind, kind)}] {_plain(first.title if first else '(untitled)')}")
+        title = _plain(first.title, EMBED_TITLE_MAX) if first else "(untitled)"
+        lines.append(f"[{EVENT_LABELS.get(kind, kind)}] {title}")
         if first and first.link:
-            lines.append(f"  {_plain(first.link)}")
+            lines.append(f"  {_plain(first.link, URL_MAX)}")
         if entry.matched:
             lines.append(f"  matched: {', '.join(entry.matched)}")
-    for summary in entry.summaries:
+    for summary in entry.summaries[:SUMMARIES_SHOWN]:
         votes = f", ▲ {summary.votes}" if summary.votes is not None else ""
-        lines.append(f"  -- summary by {_plain(summary.author or 'Anonymous')} ({summary.source}{votes})")
-        opening = truncate(_plain(markdown_headings_to_bold(summary.text)), SUMMARY_SNIPPET)
+        author = _plain(summary.author or "Anonymous", AUTHOR_NAME_MAX)
+        lines.append(f"  -- summary by {author} ({summary.source}{votes})")
+        opening = _plain(markdown_headings_to_bold(summary.text), SUMMARY_SNIPPET)
         lines += textwrap.wrap(opening, _CARD_WIDTH, initial_indent="     ", subsequent_indent="     ")
+    if len(entry.summaries) > SUMMARIES_SHOWN:
+        lines.append(f"  -- and {len(entry.summaries) - SUMMARIES_SHOWN} more summaries")
     return "\n".join(_CONTROL.sub("", line) for line in lines)
 
 
-def _plain(text: str) -> str:
-    """Feed text for a terminal: TeX and math to Unicode, whitespace collapsed, control codes gone."""
-    pieces = _feed_pieces(_CONTROL.sub(" ", text))
-    return collapse_whitespace("".join(piece for piece, _atomic in pieces))
+def _plain(text: str, limit: int) -> str:
+    """Feed text for a terminal: TeX and math to Unicode, whitespace collapsed, control codes gone,
+    cut to ``limit``.
+    """
+    pieces, complete = _feed_pieces(_CONTROL.sub(" ", text), enough=limit + 1)
+    joined = collapse_whitespace("".join(inline_code(p) if is_code else p for p, is_code in pieces))
+    return truncate(joined, limit) if complete else truncate(joined, limit - 1, ellipsis="") + "…"
 
 
 __all__ = [
     "DigestEntry",
     "RenderedMessage",
     "abs_url",
-    "decode_tex",
     "digest_header",
     "embed_length",
     "escape_feed_text",

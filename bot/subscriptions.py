@@ -5,6 +5,7 @@ No Discord here: the cogs pass ids and text in and show the :class:`UserError` m
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -172,7 +173,10 @@ def validate_timezone(name: str) -> str:
     lowered = {zone.lower(): zone for zone in available_timezones()}
     if name.lower() in lowered:
         return lowered[name.lower()]
-    close = sorted(z for z in lowered.values() if name.lower().replace(" ", "_") in z.lower())[:5]
+    wanted = name.lower().replace(" ", "_")
+    close = sorted(z for z in lowered.values() if wanted in z.lower())[:5]
+    if not close:  # a typo rather than a part: America/New_Yrok
+        close = [lowered[z] for z in difflib.get_close_matches(wanted, list(lowered), 3, 0.8)]
     hint = f" Did you mean {', '.join(close)}?" if close else " Use an IANA name such as Europe/Berlin."
     raise UserError(f"{name!r} is not a time zone.{hint}")
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text
 
 _TEX_HINT = re.compile(r"[\\{}$]")
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 _latex = LatexNodes2Text(math_mode="with-delimiters", strict_latex_spaces=True)
 
 
@@ -26,8 +27,8 @@ def tex_to_unicode(text: str) -> str:
     """
     if not _TEX_HINT.search(text):
         return text
-    try:
-        return _latex.latex_to_text(text)
+    try:  # in TeX "%" starts a comment; in a feed it is a percent sign
+        return _latex.latex_to_text(_UNESCAPED_PERCENT.sub(r"\\%", text))
     except Exception:  # pylatexenc is lenient, but a feed can hold anything: keep the raw text
         return text
 
@@ -62,9 +63,9 @@ _MATH_SPAN = re.compile(
     r"\$\$(?P<display>.+?)\$\$"
     r"|\\\[(?P<bracket>.+?)\\\]"
     r"|\\\((?P<paren>.+?)\\\)"
-    # $...$ as pandoc reads it: no space inside the dollars, no digit right after the closing one,
-    # so "costs $5 and $10" is not math.
-    r"|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s$\\])?)\$(?!\d)",
+    # $...$ with TeX's escapes inside; no digit may follow the closing dollar, so "costs $5 and
+    # $10" is not math (arXiv abstracts do write "$ x $" with spaces, so spaces are allowed).
+    r"|(?<![\\$])\$(?P<inline>(?:[^$\\]|\\.)*?[^\s$\\](?:[^$\\]|\\.)*?)\$(?!\d)",
     re.DOTALL,
 )
 _MATH_TOKEN = re.compile(r"\\([A-Za-z]+)\*?|\\(.)|(\s+)|(.)", re.DOTALL)
@@ -198,7 +199,7 @@ class _MathConverter:
 
     def convert(self) -> str:
         text = self._sequence(closing=None)
-        return re.sub(r" {2,}", " ", text).strip()
+        return unicodedata.normalize("NFC", re.sub(r" {2,}", " ", text).strip())
 
     def _next(self) -> tuple[str | None, str | None, str | None, str | None]:
         if self.pos >= len(self.tokens):

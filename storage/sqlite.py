@@ -457,7 +457,8 @@ class SQLiteStore:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, kind, key) DO UPDATE SET"
                 " value = excluded.value, exclude = excluded.exclude"
                 " WHERE subscriptions.exclude != excluded.exclude",
-                (row.channel_id, row.kind, row.key, row.value, int(row.exclude), utc_now()))
+                (row.channel_id, row.kind, row.key, row.value, int(row.exclude),
+                 datetime.now(UTC).isoformat(timespec="microseconds")))  # orders /subscribe list
             return cursor.rowcount > 0
 
     async def remove_subscription(self, channel_id: int, kind: str, key: str) -> bool:
@@ -513,21 +514,32 @@ class SQLiteStore:
         async with self._db.execute(sql, (now,)) as cursor:
             return [_channel(row) for row in await cursor.fetchall()]
 
-    async def delivered(self, channel_id: int,
-                        keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
-        """For (kind, key) pairs: the versions already delivered to the channel (absent: none)."""
+    async def delivered(self, channel_ids: Iterable[int], keys: Iterable[tuple[str, str]]
+                        ) -> dict[int, dict[tuple[str, str], set[int]]]:
+        """For (kind, key) pairs: per channel, the versions already delivered (absent: none).
+
+        One query per chunk of keys for all the channels, however many are due at once.
+        """
+        channels = set(channel_ids)
         wanted = list(keys)
-        found: dict[tuple[str, str], set[int]] = {}
+        found: dict[int, dict[tuple[str, str], set[int]]] = {}
         for kind in ("paper", "summary"):
             ids = sorted({key for k, key in wanted if k == kind})
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
-                sql = ("SELECT item_key, version FROM deliveries WHERE channel_id = ? AND kind = ?"
+                sql = ("SELECT channel_id, item_key, version FROM deliveries WHERE kind = ?"
                        f" AND item_key IN ({marks})")
-                async with self._db.execute(sql, (channel_id, kind, *chunk)) as cursor:
-                    for row in await cursor.fetchall():
-                        found.setdefault((kind, row[0]), set()).add(row[1])
+                async with self._db.execute(sql, (kind, *chunk)) as cursor:
+                    for channel_id, item_key, version in await cursor.fetchall():
+                        if channel_id in channels:
+                            found.setdefault(channel_id, {}).setdefault((kind, item_key), set()).add(version)
         return found
+
+    async def channels_with_pending(self, channel_ids: Iterable[int]) -> set[int]:
+        """Which of these channels have digest messages in the outbox still to send."""
+        async with self._db.execute("SELECT DISTINCT channel_id FROM outbox WHERE status = 'pending'") as cur:
+            pending = {row[0] for row in await cur.fetchall()}
+        return pending & set(channel_ids)
 
     async def plan_digest(self, channel_id: int, digest_id: str,
                           messages: Sequence[tuple[str, dict[str, Any], list[tuple[str, str, int]]]],

@@ -40,7 +40,7 @@ def bot_config(tmp_path: Path, double: DiscordDouble, feed_port: int, **kwargs: 
 
 
 @contextlib.asynccontextmanager
-async def started_bot(config: Config, clock: FakeClock, timeout: float = 15.0) -> AsyncIterator[Paperboy]:
+async def started_bot(config: Config, clock: FakeClock, timeout: float = 30.0) -> AsyncIterator[Paperboy]:
     """Start the bot as ``paperboy run`` does (scheduler off: the test runs the jobs), sync its
     commands into the double, and close it (SIGTERM's path) afterwards."""
     holder: dict[str, Paperboy] = {}
