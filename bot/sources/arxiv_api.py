@@ -15,7 +15,7 @@ from typing import Any
 from bot.config import ArxivConfig
 from bot.http import FetchError, HttpClient
 from bot.ids import try_parse_arxiv_id
-from bot.sources.feed import FeedParseError, clean_title, iso_date, parse_bytes
+from bot.sources.feed import FeedParseError, clean_title, entry_date, parse_bytes
 from bot.text import collapse_whitespace, tex_to_unicode
 from storage.base import Store
 from storage.models import PaperRecord
@@ -91,8 +91,8 @@ def paper_from_api_entry(entry: Any) -> PaperRecord | None:
         doi=entry.get("arxiv_doi") or None,
         journal_ref=collapse_whitespace(entry.get("arxiv_journal_ref", "")) or None,
         comment=collapse_whitespace(entry.get("arxiv_comment", "")) or None,
-        published=iso_date(entry.get("published_parsed")),
-        updated=iso_date(entry.get("updated_parsed")),
+        published=entry_date(entry, "published_parsed"),
+        updated=entry_date(entry, "updated_parsed"),
     )
 
 
