@@ -27,6 +27,7 @@ EXTENSIONS = (
     "cogs.subscriptions",
     "cogs.digests",
     "cogs.admin",
+    "cogs.papers",
 )
 
 

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--since", default="24h", metavar="DURATION",
                          help="the window of ingested items (default 24h)")
     preview.add_argument("--json", action="store_true", help="print the Discord payloads as JSON")
+    lookup = commands.add_parser("lookup", help="a paper's card: arXiv id or link, DOI, or title words")
+    lookup.add_argument("query", nargs="+", help="what to look up")
+    lookup.add_argument("--json", action="store_true", help="print the paper record with its summaries")
     return parser
 
 
@@ -148,10 +151,34 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lookup(config: Config, args: argparse.Namespace) -> int:
+    from bot.card import card_json, render_card_text
+    from bot.lookup import LookupFailure, LookupService, PaperHit
+
+    async def run() -> PaperHit:
+        async with open_services(config) as services:
+            return await LookupService(services.store, services.api).find(" ".join(args.query))
+
+    try:
+        hit = asyncio.run(run())
+    except LookupFailure as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if hit.paper is None:
+        document = {"paper": None, "summaries": [s.__dict__ for s in hit.summaries]}
+        text = "\n\n".join(f"{s.title}\n{s.link or ''}\n{s.text}" for s in hit.summaries)
+    else:
+        document = card_json(hit.paper, hit.summaries)
+        text = render_card_text(hit.paper, hit.summaries)
+    print(json.dumps(document, ensure_ascii=False, indent=2) if args.json else text)
+    return EXIT_OK
+
+
 COMMANDS = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
     "run": cmd_run,
     "sync": cmd_sync,
     "preview": cmd_preview,
+    "lookup": cmd_lookup,
 }

@@ -75,3 +75,19 @@ async def test_run_without_token_exits_2(tmp_path: Path) -> None:
     _out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert b"PAPERBOY_DISCORD_TOKEN" in err
+
+
+async def test_lookup_prints_the_card_and_json(tmp_path: Path, feed_server: FeedServer) -> None:
+    from tests.helpers import OWN_FIXTURES
+
+    feed_server.serve("/api/query", OWN_FIXTURES / "arxiv_api_1805.08296.atom")
+    config_path = write_config(tmp_path / "config.toml", make_config(tmp_path, feed_server.port))
+    code, out, err = await paperboy("--config", str(config_path), "lookup", "arXiv:1805.08296v2")
+    assert code == 0, err
+    assert "Data-Efficient Hierarchical Reinforcement Learning" in out and "Sergey Levine" in out
+    code, out, err = await paperboy("--config", str(config_path), "lookup", "1805.08296", "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert "1805.08296" in json.dumps(record) and len(feed_server.hits("/api/query")) == 1
+    code, _out, err = await paperboy("--config", str(config_path), "lookup", "1805.0829")
+    assert code == 1 and "not an arXiv identifier" in err
