@@ -8,13 +8,17 @@ so they keep working on old messages after a restart.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import send_ephemeral
 from bot.card import (
     OPEN_CUSTOM_ID,
     SEARCH_PAGE_SIZE,
@@ -39,6 +43,7 @@ from bot.topics import parse_topic
 if TYPE_CHECKING:
     from bot.app import Paperboy
 
+log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()
 SEARCH_LIMIT = 25
 
@@ -69,6 +74,10 @@ def build_view(payload: CardPayload) -> discord.ui.View | None:
             options=[discord.SelectOption(label=o.label, value=o.value, description=o.description)
                      for o in spec.options])
         view.add_item(OpenSelect(select))
+    # Nothing to remember: the state is in the custom ids and the dynamic items registered by the
+    # cog answer every click. A finished view is not put in discord.py's view store, whose removal
+    # of old views would otherwise also unregister those dynamic items.
+    view.stop()
     return view
 
 
@@ -98,14 +107,26 @@ async def respond(interaction: discord.Interaction, payload: CardPayload, *, eph
         await interaction.response.send_message(**kwargs, ephemeral=ephemeral)
 
 
-async def find_paper(interaction: discord.Interaction, query: str) -> PaperHit:
+@contextlib.asynccontextmanager
+async def answering_errors(interaction: discord.Interaction) -> AsyncIterator[None]:
+    """Component callbacks are not covered by the tree's error hook: answer their errors here."""
+    try:
+        yield
+    except (UserError, LookupFailure) as exc:
+        await send_ephemeral(interaction, str(exc))
+    except Exception:
+        log.exception("component %s failed", (interaction.data or {}).get("custom_id"))
+        await send_ephemeral(interaction, "Something went wrong on Paperboy's side; the error was logged.")
+
+
+async def find_paper(interaction: discord.Interaction, query: str, *, ephemeral: bool = False) -> PaperHit:
     """Store first (fast, before the 3 s are up); defer, then ask arXiv, only when needed."""
     service = lookup_service(interaction.client)
     try:
         parsed = read_query(query)
         hit = await service.local(parsed)
         if hit is None:
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
             hit = await service.remote(parsed)
     except LookupFailure as exc:
         raise UserError(str(exc)) from None
@@ -125,9 +146,9 @@ class PaperButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(item)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        custom_id = self.item.custom_id or ""
-        payload = await self._next_payload(interaction, custom_id)
-        await interaction.response.edit_message(**message_kwargs(payload))
+        async with answering_errors(interaction):
+            payload = await self._next_payload(interaction, self.item.custom_id or "")
+            await interaction.response.edit_message(**message_kwargs(payload))
 
     async def _next_payload(self, interaction: discord.Interaction, custom_id: str) -> CardPayload:
         store = lookup_service(interaction.client).store
@@ -167,11 +188,11 @@ class OpenSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=re.esc
         return cls(item)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-        if not values:
-            raise UserError("Pick a paper from the list.")
-        hit = await find_paper(interaction, str(values[0]))
-        await respond(interaction, card_for(hit), ephemeral=True)
+        async with answering_errors(interaction):
+            if not self.item.values:
+                raise UserError("Pick a paper from the list.")
+            hit = await find_paper(interaction, self.item.values[0], ephemeral=True)
+            await respond(interaction, card_for(hit), ephemeral=True)
 
 
 class Papers(commands.GroupCog, group_name="paper"):

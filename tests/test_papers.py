@@ -141,3 +141,58 @@ async def test_lookup_while_arxiv_answers_503(
         answer = await handle.wait_original()
         assert handle.ephemeral
         assert "arXiv did not answer" in _text(answer)
+
+
+async def test_search_pages_and_select_opens_a_card(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    feed_server.serve("/rss/cs.LG", shared_feed("arxiv_rss2024_all_archives_2024-11-28.xml"))
+    config = bot_config(tmp_path, discord_double, feed_server.port, categories=["cs.LG"])
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    async with started_bot(config, clock) as bot:
+        await bot.poll_jobs.poll_due()
+        handle = await discord_double.send_slash_command(
+            discord_double.guild_id, discord_double.channel_id, "paper search",
+            {"query": "graph neural networks", "category": "cs.lg"})
+        page = await handle.wait_original()
+        first_titles = _text(page)
+        buttons = _buttons(page)
+        next_button = next(b for label, b in buttons.items() if "Next" in label)
+        click = await discord_double.send_component(int(page["id"]), next_button["custom_id"])
+        await click.response()
+        second = discord_double.message(int(page["id"]))
+        assert second is not None and _text(second) != first_titles
+        select = next(c for row in page["components"] for c in row["components"] if c["type"] == 3)
+        assert 1 <= len(select["options"]) <= 25
+        chosen = select["options"][0]["value"]
+        opened = await discord_double.send_component(int(page["id"]), select["custom_id"], [chosen])
+        await opened.response()
+        card = opened.original
+        assert card is not None and int(card["id"]) != int(page["id"]), "a new (ephemeral) message"
+        assert _embeds(card)[0]["url"] == f"https://arxiv.org/abs/{chosen}"
+        assert not feed_server.hits("/api/query"), "enough results in the store: no arXiv request"
+
+
+async def test_autocomplete_and_summaries(shortscience: Any, discord_double: DiscordDouble) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    async with started_bot(shortscience, clock) as bot:
+        await bot.poll_jobs.poll_due()
+        for typed in ("1805.08", "hierarch", "data efficient hier", ""):
+            handle = await discord_double.send_autocomplete(
+                discord_double.guild_id, discord_double.channel_id, "paper show", {"query": typed},
+                focused="query")
+            choices = await handle.wait_choices()
+            assert len(choices) <= 25 and all(len(c["name"]) <= 100 for c in choices)
+            if typed:
+                assert choices and choices[0]["value"] == "1805.08296", typed
+        handle = await discord_double.send_slash_command(
+            discord_double.guild_id, discord_double.channel_id, "paper summaries", {})
+        page = await handle.wait_original()
+        assert "davidstutz" in _text(page) and "of 4" in page["content"], "newest first, paged"
+        next_button = next(b for label, b in _buttons(page).items() if "Next" in label)
+        click = await discord_double.send_component(int(page["id"]), next_button["custom_id"])
+        await click.response()
+        assert "jpcohen" in _text(discord_double.message(int(page["id"])))
+        handle = await discord_double.send_slash_command(
+            discord_double.guild_id, discord_double.channel_id, "paper summaries", {"query": "1805.08296"})
+        page = await handle.wait_original()
+        assert "davidstutz" in _text(page) and "jpcohen" not in _text(page)
