@@ -7,16 +7,19 @@ Discord side to them. Intents: guilds only.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import DiscordSender, Dispatcher
 from bot.digest import DigestBuilder
+from bot.health import write_heartbeat
 from bot.scheduler import PollJobs, build_scheduler
 from bot.services import Services
 from bot.subscriptions import SubscriptionService, UserError
@@ -64,9 +67,21 @@ class Paperboy(commands.Bot):
         self.tree.on_error = self.on_app_command_error
         if self.run_scheduler:
             self.scheduler = build_scheduler(self.poll_jobs, self.dispatcher)
+            self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=30), id="heartbeat")
             self.scheduler.start()
         log.info("Paperboy is set up: %d extensions, scheduler %s", len(EXTENSIONS),
                  "running" if self.scheduler else "off")
+
+    def heartbeat(self) -> None:
+        """Prove to ``paperboy health`` that the bot is connected and its loop is turning."""
+        if self.is_ready() and not self.is_closed():
+            write_heartbeat(self.services.config.heartbeat_path,
+                            {"pid": os.getpid(), "guilds": len(self.guilds),
+                             "latency_ms": round(self.latency * 1000, 1)})
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s, in %d server(s)", self.user, len(self.guilds))
+        self.heartbeat()
 
     async def _after_poll(self, _reports: object) -> None:
         """Instant channels get what a poll brought right away."""

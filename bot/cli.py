@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--since", default="24h", metavar="DURATION",
                          help="the window of ingested items (default 24h)")
     preview.add_argument("--json", action="store_true", help="print the Discord payloads as JSON")
+    commands.add_parser("health", help="exit 0 only when the store opens and the bot is alive")
     lookup = commands.add_parser("lookup", help="a paper's card: arXiv id or link, DOI, or title words")
     lookup.add_argument("query", nargs="+", help="what to look up")
     lookup.add_argument("--json", action="store_true", help="print the paper record with its summaries")
@@ -174,6 +175,17 @@ def cmd_lookup(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_health(config: Config, args: argparse.Namespace) -> int:
+    from bot.health import check_health
+
+    report = asyncio.run(check_health(config))
+    for line in report.checks:
+        print(f"ok: {line}")
+    for line in report.problems:
+        print(f"PROBLEM: {line}")
+    return EXIT_OK if report.healthy else EXIT_FAILED
+
+
 COMMANDS = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
@@ -181,4 +193,5 @@ COMMANDS = {
     "sync": cmd_sync,
     "preview": cmd_preview,
     "lookup": cmd_lookup,
+    "health": cmd_health,
 }

@@ -139,6 +139,30 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class HealthConfig:
+    """What ``paperboy health`` (the container's health check) calls healthy."""
+
+    heartbeat_path: str = ""  # default: the store's path + ".heartbeat"
+    heartbeat_max_age: Duration = Duration("3m")
+    poll_max_age: Duration = Duration("6h")
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """When the bot's owner (or the ops channel) is told that something is wrong."""
+
+    feed_failures: int = 3  # consecutive failed polls of one feed
+
+
+@dataclass(frozen=True)
+class HousekeepingConfig:
+    """How long delivery records and sent digest messages are kept."""
+
+    keep_deliveries: Duration = Duration("120d")
+    keep_sent_messages: Duration = Duration("30d")
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     """Log level for the process (DEBUG, INFO, WARNING, ERROR)."""
 
@@ -160,8 +184,16 @@ class Config:
     poll: PollConfig = field(default_factory=PollConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
     feeds: tuple[FeedConfig, ...] = DEFAULT_FEEDS
     source: str = "built-in defaults"
+
+    @property
+    def heartbeat_path(self) -> str:
+        """Where the running bot proves it is alive (next to the store unless configured)."""
+        return self.health.heartbeat_path or f"{self.storage.path}.heartbeat"
 
     @property
     def token(self) -> str:
