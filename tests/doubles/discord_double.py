@@ -175,6 +175,7 @@ MT_DEFAULT, MT_THREAD_CREATED, MT_CHAT_INPUT_COMMAND = 0, 18, 20
 
 # Channel types.
 CT_TEXT, CT_CATEGORY, CT_NEWS, CT_PUBLIC_THREAD, CT_PRIVATE_THREAD = 0, 4, 5, 11, 12
+CT_DM = 1
 THREAD_TYPES = (10, CT_PUBLIC_THREAD, CT_PRIVATE_THREAD)
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -1758,6 +1759,7 @@ class DiscordDouble:
             ("GET", "/gateway", self._get_gateway),
             ("GET", "/users/@me", self._get_me),
             ("GET", r"/users/(?P<user_id>\d+)", self._get_user),
+            ("POST", "/users/@me/channels", self._create_dm),
             ("GET", "/oauth2/applications/@me", self._get_application),
             ("GET", "/applications/@me", self._get_application),
             ("GET", f"/applications/{app}/commands", self._list_commands),
@@ -1841,6 +1843,27 @@ class DiscordDouble:
 
     async def _get_me(self, req: _ApiRequest) -> web.Response:
         return _json_response(self.bot_user)
+
+    async def _create_dm(self, req: _ApiRequest) -> web.Response:
+        """Open (or reopen) the DM channel with a user; its messages are kept like any channel's."""
+        recipient = int((req.body or {}).get("recipient_id", 0))
+        if recipient not in self._users:
+            raise _not_found("User", 10013)
+        for channel in self._channels.values():
+            if channel["type"] == CT_DM and channel["recipients"][0]["id"] == str(recipient):
+                return _json_response(channel)
+        channel = {"id": str(self.snowflake()), "type": CT_DM, "last_message_id": None,
+                   "recipients": [copy.deepcopy(self._user(recipient))]}
+        self._channels[int(channel["id"])] = channel
+        self._bot_permissions[int(channel["id"])] = DEFAULT_BOT_PERMISSIONS
+        return _json_response(channel)
+
+    def dm_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent to a user by DM, oldest first."""
+        for channel in self._channels.values():
+            if channel["type"] == CT_DM and channel["recipients"][0]["id"] == str(user_id):
+                return self.channel_messages(int(channel["id"]))
+        return []
 
     async def _get_user(self, req: _ApiRequest, user_id: str) -> web.Response:
         user = self._users.get(int(user_id))
