@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import DiscordSender, Dispatcher
+from bot.alerts import OwnerAlerts
+from bot.delivery import DiscordSender, Dispatcher, new_nonce
 from bot.digest import DigestBuilder
 from bot.health import write_heartbeat
-from bot.scheduler import PollJobs, build_scheduler
+from bot.scheduler import Housekeeping, PollJobs, build_scheduler
 from bot.services import Services
 from bot.subscriptions import SubscriptionService, UserError
 
@@ -58,6 +60,9 @@ class Paperboy(commands.Bot):
         self.dispatcher = Dispatcher(services.store, self.digests, sender,
                                      self.subscriptions.all_subscriptions, clock)
         self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
+        self.housekeeping = Housekeeping(services, clock)
+        self.alerts = OwnerAlerts(services.store, services.config, self.notify_owner)
+        self.owner_ids: set[int] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.started_at = clock()
 
@@ -68,6 +73,10 @@ class Paperboy(commands.Bot):
         if self.run_scheduler:
             self.scheduler = build_scheduler(self.poll_jobs, self.dispatcher)
             self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=30), id="heartbeat")
+            self.scheduler.add_job(self.alerts.check, IntervalTrigger(minutes=1), id="alerts",
+                                   max_instances=1, coalesce=True)
+            self.scheduler.add_job(self.housekeeping.run, CronTrigger(hour=4, minute=17), id="housekeeping",
+                                   max_instances=1, coalesce=True)
             self.scheduler.start()
         log.info("Paperboy is set up: %d extensions, scheduler %s", len(EXTENSIONS),
                  "running" if self.scheduler else "off")
@@ -84,8 +93,30 @@ class Paperboy(commands.Bot):
         self.heartbeat()
 
     async def _after_poll(self, _reports: object) -> None:
-        """Instant channels get what a poll brought right away."""
+        """Instant channels get what a poll brought right away; failing feeds may need the owner."""
         await self.dispatcher.run_due()
+        await self.alerts.check()
+
+    async def owners(self) -> set[int]:
+        """The application's owner (or its team's members), asked once."""
+        if not self.owner_ids:
+            info = await self.application_info()
+            if info.team is not None:
+                self.owner_ids = {member.id for member in info.team.members}
+            elif info.owner is not None:
+                self.owner_ids = {info.owner.id}
+        return self.owner_ids
+
+    async def notify_owner(self, text: str) -> None:
+        """An alert to the ops channel when one is configured, else by DM to the owner."""
+        channel_id = self.services.config.discord.ops_channel_id
+        if not channel_id:
+            info = await self.application_info()
+            owner = info.team.owner if info.team is not None else info.owner
+            if owner is None:
+                raise RuntimeError("the application has no owner to alert")
+            channel_id = (await owner.create_dm()).id
+        await self.dispatcher.sender.send(channel_id, {"content": text[:2000]}, new_nonce())
 
     async def close(self) -> None:
         """Stop taking new work, let the message in flight finish, then disconnect."""

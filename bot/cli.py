@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Config, ConfigError, Duration, describe, load_config
 from bot.ingest import FeedReport, feed_specs, reports_json, totals
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the window of ingested items (default 24h)")
     preview.add_argument("--json", action="store_true", help="print the Discord payloads as JSON")
     commands.add_parser("health", help="exit 0 only when the store opens and the bot is alive")
+    export = commands.add_parser("export", help="subscriptions and channel settings as JSON")
+    export.add_argument("--guild", type=int, metavar="ID", help="only this server's channels")
+    import_ = commands.add_parser("import", help="subscriptions and settings from an export (all or nothing)")
+    import_.add_argument("file", metavar="FILE", help="a file written by paperboy export ('-' for stdin)")
+    backup = commands.add_parser("backup", help="a consistent copy of the store, also while the bot runs")
+    backup.add_argument("path", metavar="PATH", help="where to write the copy")
     lookup = commands.add_parser("lookup", help="a paper's card: arXiv id or link, DOI, or title words")
     lookup.add_argument("query", nargs="+", help="what to look up")
     lookup.add_argument("--json", action="store_true", help="print the paper record with its summaries")
@@ -186,6 +193,55 @@ def cmd_health(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if report.healthy else EXIT_FAILED
 
 
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from bot.transfer import dump_document, export_document
+
+    async def run() -> dict[str, object]:
+        async with open_services(config) as services:
+            return await export_document(services.store, args.guild)
+
+    print(dump_document(asyncio.run(run())))
+    return EXIT_OK
+
+
+def cmd_import(config: Config, args: argparse.Namespace) -> int:
+    from bot.transfer import ImportFailure, feed_names, import_document, import_limits, load_document
+
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        document = load_document(raw)
+    except (OSError, ImportFailure) as exc:
+        print(f"paperboy: cannot import {args.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+    async def run() -> object:
+        async with open_services(config) as services:
+            return await import_document(services.store, document, feed_names(config), import_limits(config))
+
+    try:
+        report = asyncio.run(run())
+    except ImportFailure as exc:
+        print(f"paperboy: nothing imported: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(report.as_dict()))  # type: ignore[attr-defined]
+    return EXIT_OK
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from bot.transfer import BackupFailure, backup
+
+    async def run() -> dict[str, object]:
+        async with open_services(config) as services:
+            return await backup(services.store, args.path)
+
+    try:
+        print(json.dumps(asyncio.run(run())))
+    except (BackupFailure, OSError, ValueError) as exc:
+        print(f"paperboy: backup failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 COMMANDS = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
@@ -194,4 +250,7 @@ COMMANDS = {
     "preview": cmd_preview,
     "lookup": cmd_lookup,
     "health": cmd_health,
+    "export": cmd_export,
+    "import": cmd_import,
+    "backup": cmd_backup,
 }

@@ -78,13 +78,15 @@ class DigestBuilder:
         by_id = {c.channel_id: c for c in channels}
         since = min(c.cursor_seq for c in channels)
         items = await self.store.items_since(since)
+        old_news = await self.store.old_news_seq()
         upto = max([since, *(i.seq for i in items)])
         index = SubscriptionIndex([s for s in subscriptions if s.channel_id in by_id])
         matched: dict[int, list[tuple[IngestedItem, frozenset[Topic]]]] = {c: [] for c in by_id}
         for item in items:
             for channel_id, topics in index.match(matchable(item)).items():
                 channel = by_id[channel_id]
-                if item.seq > channel.cursor_seq and wanted(item, channel):
+                if item.seq > channel.cursor_seq and wanted(item, channel) and not (
+                        item.kind == "paper" and item.paper and item.paper.first_seq <= old_news):
                     matched[channel_id].append((item, topics))
         keys = {(kind, key) for hits in matched.values() for item, _t in hits
                 for kind, key, _v in [_delivery_key(item)]}

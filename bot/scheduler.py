@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -66,6 +66,24 @@ class PollJobs:
     def arxiv_rebuilt(self) -> None:
         """Called after arXiv's daily rebuild: the next poll takes every arXiv feed."""
         self._force_arxiv = True
+
+
+class Housekeeping:
+    """Prunes old delivery records and sent digest messages; see ``SQLiteStore.prune``."""
+
+    def __init__(self, services: Services, clock: Callable[[], datetime] = utc_now) -> None:
+        self.services = services
+        self.clock = clock
+
+    async def run(self) -> dict[str, int]:
+        keep = self.services.config.housekeeping
+        now = self.clock()
+        pruned = await self.services.store.prune(
+            (now - timedelta(seconds=keep.keep_deliveries)).isoformat(timespec="seconds"),
+            (now - timedelta(seconds=keep.keep_sent_messages)).isoformat(timespec="seconds"))
+        log.info("housekeeping: pruned %(deliveries)d delivery records, %(sent_messages)d sent "
+                 "messages, %(api_queries)d cached API queries", pruned)
+        return pruned
 
 
 def build_scheduler(poll_jobs: PollJobs, dispatcher: Dispatcher) -> AsyncIOScheduler:

@@ -10,7 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.render import EMBED_DESCRIPTION_MAX, EMBED_FIELD_VALUE_MAX
 from bot.subscriptions import describe_schedule
+from bot.text import truncate
 
 if TYPE_CHECKING:
     from bot.app import Paperboy
@@ -60,8 +62,28 @@ class Admin(commands.GroupCog, group_name="paperboy"):
                       if c.paused_reason and c.channel_id != interaction.channel_id]
             for channel in paused[:10]:
                 lines.append(f"⚠️ <#{channel.channel_id}> is paused: {channel.paused_reason}")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True,
+        embeds = []
+        if interaction.user.id in await self.bot.owners():
+            embeds.append(await self._owner_embed())
+        await interaction.response.send_message("\n".join(lines)[:2000], embeds=embeds, ephemeral=True,
                                                 allowed_mentions=NONE)
+
+    async def _owner_embed(self) -> discord.Embed:
+        """For the bot's owner: every feed, every paused channel, the store's size."""
+        store = self.bot.services.store
+        feeds = [f"`{f.name}` · last success {_relative(f.last_success)} · {f.consecutive_failures} "
+                 f"failure(s) · next poll {_relative(f.next_poll)}" for f in await store.list_feed_states()]
+        paused = [f"<#{c.channel_id}> ({c.guild_id}): {c.paused_reason}"
+                  for c in await store.list_channels() if c.paused_reason]
+        counts = await store.counts()
+        size = await store.size_bytes()
+        feed_text = "\n".join(feeds) or "no feeds polled yet"
+        embed = discord.Embed(title="Owner view", description=truncate(feed_text, EMBED_DESCRIPTION_MAX))
+        embed.add_field(name="Paused channels", value=truncate("\n".join(paused) or "none",
+                                                                EMBED_FIELD_VALUE_MAX), inline=False)
+        embed.add_field(name="Store", value=f"{size / 1e6:.1f} MB · {counts['papers']} papers · "
+                                            f"{counts['summaries']} summaries", inline=False)
+        return embed
 
     @app_commands.command(name="about", description="What Paperboy is")
     async def about(self, interaction: discord.Interaction) -> None:

@@ -91,6 +91,7 @@ class StoredPaper:
     updated: str | None
     seq: int
     versions: list[int] = field(default_factory=list)
+    first_seq: int = 0
 
 
 @dataclass

@@ -895,6 +895,60 @@ class SQLiteStore:
                 os.remove(name)
 
 
+    # -- alerts and housekeeping ---------------------------------------------------------------
+
+    async def open_alerts(self) -> set[str]:
+        async with self._db.execute("SELECT key FROM alerts") as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def set_alert(self, key: str, is_open: bool) -> None:
+        """Open an alert (it was sent) or close it (the problem is over)."""
+        async with self._transaction():
+            if is_open:
+                await self._db.execute("INSERT OR IGNORE INTO alerts (key, opened_at) VALUES (?, ?)",
+                                       (key, utc_now()))
+            else:
+                await self._db.execute("DELETE FROM alerts WHERE key = ?", (key,))
+
+    async def old_news_seq(self) -> int:
+        """Papers first ingested at or before this sequence number are never delivered again."""
+        async with self._db.execute("SELECT value FROM meta WHERE key = 'old_news_seq'") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def prune(self, deliveries_before: str, sent_before: str) -> dict[str, int]:
+        """Drop delivery records and sent outbox rows older than the given instants.
+
+        Papers first ingested before the deliveries' cutoff become old news (see
+        :meth:`old_news_seq`), so a cross-list or new version of one never reaches a channel
+        whose record of it was pruned.
+        """
+        async with self._transaction():
+            horizon = await self._scalar("SELECT coalesce(max(seq), 0) FROM ingest_log WHERE at < ?",
+                                         deliveries_before)
+            await self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('old_news_seq', ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(horizon),))
+            deliveries = await self._db.execute("DELETE FROM deliveries WHERE delivered_at < ?",
+                                                (deliveries_before,))
+            sent = await self._db.execute("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?",
+                                          (sent_before,))
+            queries = await self._db.execute("DELETE FROM api_queries WHERE fetched_at < ?",
+                                             (deliveries_before,))
+        return {"deliveries": deliveries.rowcount, "sent_messages": sent.rowcount,
+                "api_queries": queries.rowcount, "old_news_seq": horizon}
+
+    async def _scalar(self, sql: str, *params: Any) -> int:
+        async with self._db.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def size_bytes(self) -> int:
+        """The store's size on disk (pages in use), for status and the size estimate."""
+        return await self._scalar(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+
+
 _PaperPlan = tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]],
                    list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -977,7 +1031,7 @@ def _stored_paper(row: aiosqlite.Row, versions: list[int]) -> StoredPaper:
         abstract=row["abstract"], categories=json.loads(row["categories"]),
         latest_version=row["latest_version"], announce_type=row["announce_type"], doi=row["doi"],
         journal_ref=row["journal_ref"], comment=row["comment"], published=row["published"],
-        updated=row["updated"], seq=row["seq"], versions=versions)
+        updated=row["updated"], seq=row["seq"], versions=versions, first_seq=row["first_seq"])
 
 
 def _stored_summary(row: aiosqlite.Row) -> StoredSummary:

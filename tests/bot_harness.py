@@ -34,9 +34,9 @@ class FakeClock:
 
 def bot_config(tmp_path: Path, double: DiscordDouble, feed_port: int, **kwargs: Any) -> Config:
     """A config for the bot: store in ``tmp_path``, Discord at the double, feeds at the feed server."""
-    return make_config(tmp_path, feed_port,
-                       discord={"token": "test-token", "api_base": double.api_base,
-                                "gateway_url": double.gateway_url}, **kwargs)
+    discord = {"token": "test-token", "api_base": double.api_base, "gateway_url": double.gateway_url,
+               **kwargs.pop("discord", {})}
+    return make_config(tmp_path, feed_port, discord=discord, **kwargs)
 
 
 @contextlib.asynccontextmanager

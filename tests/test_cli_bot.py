@@ -91,3 +91,36 @@ async def test_lookup_prints_the_card_and_json(tmp_path: Path, feed_server: Feed
     assert "1805.08296" in json.dumps(record) and len(feed_server.hits("/api/query")) == 1
     code, _out, err = await paperboy("--config", str(config_path), "lookup", "1805.0829")
     assert code == 1 and "not an arXiv identifier" in err
+
+
+async def test_export_import_backup_commands(tmp_path: Path, feed_server: FeedServer) -> None:
+    from storage.models import SubscriptionRow
+    from storage.sqlite import open_store
+
+    feed_server.serve("/rss/cs.LG", b"")
+    source = write_config(tmp_path / "a.toml", make_config(tmp_path / "a", feed_server.port))
+    target = write_config(tmp_path / "b.toml", make_config(tmp_path / "b", feed_server.port))
+    store = await open_store(tmp_path / "a" / "paperboy.sqlite3")
+    await store.ensure_channel(11, 22, "07:30", "Europe/Berlin", None)
+    await store.add_subscription(SubscriptionRow(22, "category", "cs.LG", "cs.LG"))
+    await store.add_subscription(SubscriptionRow(22, "keyword", "diffusion", "diffusion", exclude=True))
+    await store.close()
+
+    code, exported, err = await paperboy("--config", str(source), "export")
+    assert code == 0, err
+    (tmp_path / "subs.json").write_text(exported)
+    code, out, err = await paperboy("--config", str(target), "import", str(tmp_path / "subs.json"))
+    assert code == 0 and json.loads(out)["topics_added"] == 2, err
+    code, out, err = await paperboy("--config", str(target), "import", str(tmp_path / "subs.json"))
+    assert code == 0 and json.loads(out)["topics_added"] == 0
+    code, again, _ = await paperboy("--config", str(target), "export")
+    assert json.loads(again)["channels"] == json.loads(exported)["channels"]
+
+    bad = json.loads(exported)
+    bad["channels"][0]["topics"].append({"topic": "cs.lf", "exclude": False})
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    code, _, err = await paperboy("--config", str(target), "import", str(tmp_path / "bad.json"))
+    assert code == 1 and "channels[0].topics[2]" in err and "cs.LG" in err
+
+    code, out, err = await paperboy("--config", str(source), "backup", str(tmp_path / "copy.sqlite3"))
+    assert code == 0 and json.loads(out)["integrity"] == "ok", err
