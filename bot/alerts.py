@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.config import Config
-from storage.sqlite import SQLiteStore
+from storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ Notify = Callable[[str], Awaitable[None]]
 class OwnerAlerts:
     """Compares what is wrong now with the alerts already sent."""
 
-    def __init__(self, store: SQLiteStore, config: Config, notify: Notify) -> None:
+    def __init__(self, store: Store, config: Config, notify: Notify) -> None:
         self.store = store
         self.config = config
         self.notify = notify

@@ -27,8 +27,8 @@ from bot.digest import ChannelDigest, DigestBuilder
 from bot.matching import Subscription
 from bot.render import render_digest
 from bot.schedule import next_due_text
+from storage.base import Store
 from storage.models import ChannelSettings, OutboxMessage
-from storage.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class DeliveryReport:
 class Dispatcher:
     """Sends what is due: plans digests into the outbox, then delivers the outbox in order."""
 
-    def __init__(self, store: SQLiteStore, builder: DigestBuilder, sender: Sender,
+    def __init__(self, store: Store, builder: DigestBuilder, sender: Sender,
                  subscriptions: Callable[[list[int]], Awaitable[list[Subscription]]],
                  clock: Callable[[], datetime] = utc_now, concurrency: int = 25) -> None:
         self.store = store

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from bot.matching import Subscription, SubscriptionIndex, matchable
 from bot.render import DigestEntry
 from bot.topics import Topic
+from storage.base import Store
 from storage.models import ChannelSettings, IngestedItem
-from storage.sqlite import SQLiteStore
 
 PAPER_EVENTS = frozenset({"new", "cross"})
 REPLACEMENT_EVENTS = frozenset({"replace", "replace-cross", "updated"})
@@ -68,7 +68,7 @@ def _delivery_key(item: IngestedItem) -> DeliveryKey:
 class DigestBuilder:
     """Builds digests for many channels at once: one index, one pass over the items."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     async def build(self, channels: Sequence[ChannelSettings],

@@ -17,9 +17,9 @@ from bot.http import FetchError
 from bot.ids import arxiv_id_from_doi, normalize_doi, parse_arxiv_id, try_parse_arxiv_id
 from bot.sources.arxiv_api import ArxivApiClient, ArxivApiError
 from bot.sources.shortscience import arxiv_id_from_bibtex_key
+from storage.base import Store
 from storage.models import StoredPaper, StoredSummary
 from storage.search import query_words
-from storage.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def read_query(text: str) -> Query:
 class LookupService:
     """Store first, then the arXiv API."""
 
-    def __init__(self, store: SQLiteStore, api: ArxivApiClient) -> None:
+    def __init__(self, store: Store, api: ArxivApiClient) -> None:
         self.store = store
         self.api = api
 

@@ -13,13 +13,13 @@ from bot.digest import DigestBuilder, PlannedEntry
 from bot.matching import Subscription
 from bot.render import RenderedMessage, render_digest
 from bot.topics import Topic
+from storage.base import Store
 from storage.models import ChannelSettings
-from storage.sqlite import SQLiteStore
 
 PREVIEW_CHANNEL = 0
 
 
-async def preview(store: SQLiteStore, topics: Sequence[tuple[Topic, bool]], since_seconds: float,
+async def preview(store: Store, topics: Sequence[tuple[Topic, bool]], since_seconds: float,
                   now: datetime | None = None) -> tuple[list[PlannedEntry], list[RenderedMessage]]:
     """The entries and the exact Discord messages for items ingested in the last ``since_seconds``."""
     now = now or datetime.now(UTC)

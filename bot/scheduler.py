@@ -69,7 +69,7 @@ class PollJobs:
 
 
 class Housekeeping:
-    """Prunes old delivery records and sent digest messages; see ``SQLiteStore.prune``."""
+    """Prunes old delivery records and sent digest messages; see ``Store.prune``."""
 
     def __init__(self, services: Services, clock: Callable[[], datetime] = utc_now) -> None:
         self.services = services

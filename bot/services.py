@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.http import HttpClient
 from bot.ingest import Ingestor
 from bot.sources.arxiv_api import ArxivApiClient
-from storage import SQLiteStore, open_store
+from storage import Store, open_store
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Services:
     """What a running Paperboy process uses; closed together."""
 
     config: Config
-    store: SQLiteStore
+    store: Store
     http: HttpClient
     api: ArxivApiClient
     ingestor: Ingestor

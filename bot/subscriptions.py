@@ -15,8 +15,8 @@ from bot.config import Config
 from bot.matching import Subscription
 from bot.schedule import WEEKDAYS, next_due_text, parse_clock
 from bot.topics import Topic, TopicError, TopicKind, parse_topic
+from storage.base import Store
 from storage.models import ChannelSettings, SubscriptionRow
-from storage.sqlite import SQLiteStore
 
 FREQUENCIES = ("daily", "weekly", "instant")
 MAX_ITEMS_RANGE = (1, 50)
@@ -54,7 +54,7 @@ class ScheduleRequest:
 class SubscriptionService:
     """Subscriptions and channel settings, with the limits and validation users see."""
 
-    def __init__(self, config: Config, store: SQLiteStore,
+    def __init__(self, config: Config, store: Store,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self.store = store

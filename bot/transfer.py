@@ -84,12 +84,13 @@ from bot.config import Config
 from bot.schedule import next_due_text, parse_clock
 from bot.subscriptions import FREQUENCIES, MAX_ITEMS_RANGE, UserError, validate_timezone
 from bot.topics import Topic, TopicError, parse_topic
+from storage.base import Store
 from storage.models import ChannelSettings, SubscriptionRow
-from storage.sqlite import SQLiteStore, utc_now
+from storage.sqlite import utc_now
 
 FORMAT_KEY = "paperboy_export"
 FORMAT_VERSION = 1
-MAX_PAUSE_REASON = 300  # what SQLiteStore.pause_channel keeps
+MAX_PAUSE_REASON = 300  # what Store.pause_channel keeps
 
 _SNOWFLAKE = re.compile(r"^[0-9]{1,20}$")
 _MAX_SNOWFLAKE = 2**63 - 1  # SQLite INTEGER is signed 64-bit
@@ -150,7 +151,7 @@ class _Entry:
 # -- export ------------------------------------------------------------------------------------
 
 
-async def export_document(store: SQLiteStore, guild_id: int | None = None) -> dict[str, Any]:
+async def export_document(store: Store, guild_id: int | None = None) -> dict[str, Any]:
     """Every channel's settings and topics (one guild's with ``guild_id``), as version-1 JSON data."""
     channels = await store.list_channels(guild_id)
     rows = await store.list_subscriptions([channel.channel_id for channel in channels])
@@ -209,7 +210,7 @@ def feed_names(config: Config) -> list[str]:
     return [feed.name for feed in config.feeds]
 
 
-async def import_document(store: SQLiteStore, document: Any, feeds: Collection[str],
+async def import_document(store: Store, document: Any, feeds: Collection[str],
                           limits: tuple[int, int], *, now: datetime | None = None) -> ImportReport:
     """Validate a whole export (parsed JSON, or its text) against the store, then apply it at once.
 
@@ -347,7 +348,7 @@ def _validate_topics(items: Any, where: str, feeds: Collection[str]) -> list[tup
     return result
 
 
-async def _check_against_store(store: SQLiteStore, entries: list[_Entry], limits: tuple[int, int]) -> None:
+async def _check_against_store(store: Store, entries: list[_Entry], limits: tuple[int, int]) -> None:
     """Guild ownership and topic limits, counting what the store has plus what the file adds.
 
     An entry that adds no topic never fails a limit, so re-importing a file always succeeds even
@@ -432,7 +433,7 @@ def _json_type(value: Any) -> str:
 # -- backup ------------------------------------------------------------------------------------
 
 
-async def backup(store: SQLiteStore, path: str | Path) -> dict[str, Any]:
+async def backup(store: Store, path: str | Path) -> dict[str, Any]:
     """Copy the live store to ``path`` and prove the copy: ``{path, bytes, papers, integrity}``.
 
     Raises ValueError for the live file itself, :class:`BackupFailure` when the copy fails

@@ -3,28 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from storage.models import (
     BatchResult,
+    ChannelSettings,
     FeedState,
+    IngestedItem,
+    OutboxMessage,
     PaperRecord,
     StoredPaper,
     StoredSummary,
+    SubscriptionRow,
     SummaryRecord,
 )
 
 
 class Store(Protocol):
-    """A durable store of papers, summaries and feed state (SQLite now, PostgreSQL later)."""
+    """A durable store of papers, summaries and feed state (SQLite now, PostgreSQL later).
+
+    Opening one is the implementation's business (:func:`storage.open_store`); everything after
+    that goes through these methods. Timestamps are ISO 8601 UTC text.
+    """
+
+    # -- lifecycle ---------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Finish pending work and release the database."""
+
+    # -- ingest ------------------------------------------------------------------------------
 
     async def apply_feed_batch(
         self, state: FeedState, papers: Sequence[PaperRecord], summaries: Sequence[SummaryRecord]
     ) -> BatchResult:
         """Store a feed's items and its new state in one transaction: all of it or nothing."""
+
+    async def store_papers(self, papers: Sequence[PaperRecord], source: str = "arxiv-api") -> BatchResult:
+        """Store papers that came without a feed (arXiv API lookups); same rules as a feed batch."""
+
+    async def max_seq(self) -> int:
+        """The last ingest sequence number (0 when nothing was ingested)."""
+
+    async def seq_before(self, moment: str) -> int:
+        """The last sequence number ingested before ``moment`` (ISO 8601 UTC), for time windows."""
+
+    async def items_since(self, seq: int, limit: int | None = None) -> list[IngestedItem]:
+        """Items with events after ``seq``, each once (at its latest event), in seq order."""
+
+    # -- feed state --------------------------------------------------------------------------
 
     async def save_feed_state(self, state: FeedState) -> None:
         """Record a poll that produced no items (a failure, a 304)."""
@@ -33,19 +60,7 @@ class Store(Protocol):
         """The state saved by the last poll of a feed, if it was ever polled."""
 
     async def list_feed_states(self) -> list[FeedState]:
-        """Every feed the store has seen."""
-
-    async def get_paper(self, arxiv_id: str) -> StoredPaper | None:
-        """A paper by its arXiv id without version."""
-
-    async def missing_papers(self, arxiv_ids: Iterable[str]) -> set[str]:
-        """Which of these ids the store has no paper for."""
-
-    async def summaries_without_paper(self, limit: int = 100) -> list[str]:
-        """arXiv ids that summaries point at but no stored paper has, oldest first."""
-
-    async def summaries_for_paper(self, arxiv_id: str) -> list[StoredSummary]:
-        """The summaries linked to a paper, most voted first."""
+        """Every feed the store has seen, by name."""
 
     async def api_query_fresh(self, query: str, max_age_seconds: float) -> bool:
         """Whether the same arXiv API query was already made within ``max_age_seconds``."""
@@ -53,5 +68,135 @@ class Store(Protocol):
     async def record_api_query(self, query: str, results: int) -> None:
         """Remember that an arXiv API query was made (arXiv asks not to repeat one within a day)."""
 
+    # -- papers and lookups ------------------------------------------------------------------
+
+    async def get_paper(self, arxiv_id: str) -> StoredPaper | None:
+        """A paper by its arXiv id without version, with its list of versions."""
+
+    async def missing_papers(self, arxiv_ids: Iterable[str]) -> set[str]:
+        """Which of these ids the store has no paper for."""
+
+    async def papers_by_ids(self, arxiv_ids: Iterable[str]) -> dict[str, StoredPaper]:
+        """Several papers at once, by id (without their version lists); unknown ids are absent."""
+
+    async def paper_by_doi(self, doi: str) -> StoredPaper | None:
+        """A paper by its DOI (case-insensitive), if one has it."""
+
+    async def search_papers(self, text: str, *, category: str | None = None,
+                            limit: int = 25) -> list[StoredPaper]:
+        """Papers matching every word of ``text`` (title, authors, abstract), best first."""
+
+    async def autocomplete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(arxiv_id, title) for what is being typed: an id prefix, or title words (newest first)."""
+
+    # -- summaries ---------------------------------------------------------------------------
+
+    async def summaries_without_paper(self, limit: int = 100) -> list[str]:
+        """arXiv ids that summaries point at but no stored paper has, oldest first."""
+
+    async def summaries_for_paper(self, arxiv_id: str) -> list[StoredSummary]:
+        """The summaries linked to a paper, most voted first."""
+
+    async def latest_summaries(self, *, arxiv_id: str | None = None, venue: str | None = None,
+                               limit: int = 25, offset: int = 0) -> list[StoredSummary]:
+        """Summaries newest first: all, of one paper, or of one venue (a bibtex key prefix)."""
+
+    async def count_summaries(self, *, arxiv_id: str | None = None, venue: str | None = None) -> int:
+        """How many summaries :meth:`latest_summaries` would page through with the same filter."""
+
+    async def venue_summaries(self, venue: str) -> list[StoredSummary]:
+        """Every summary of a venue (``nips`` matches bibtex keys ``conf/nips/...``), newest first."""
+
+    async def summaries_by_bibtex_key(self, key: str) -> list[StoredSummary]:
+        """The summaries with exactly this bibtex key, most voted first."""
+
+    # -- channels and subscriptions ----------------------------------------------------------
+
+    async def ensure_channel(self, guild_id: int, channel_id: int, digest_time: str, timezone: str,
+                             next_due: str | None) -> ChannelSettings:
+        """The channel's settings, created with the given defaults; a new channel starts from now."""
+
+    async def get_channel(self, channel_id: int) -> ChannelSettings | None:
+        """A channel's settings, if the channel was ever set up."""
+
+    async def list_channels(self, guild_id: int | None = None) -> list[ChannelSettings]:
+        """Every channel (or those of one guild), by channel id."""
+
+    async def update_channel(self, channel_id: int, **changes: Any) -> None:
+        """Change settings columns (digest_time, timezone, ...); ValueError for unknown names."""
+
+    async def add_subscription(self, row: SubscriptionRow) -> bool:
+        """Follow (or exclude) a topic; False when the channel already had it the same way."""
+
+    async def remove_subscription(self, channel_id: int, kind: str, key: str) -> bool:
+        """Drop a channel's topic; False when it did not have it."""
+
+    async def list_subscriptions(self, channel_ids: Iterable[int] | None = None) -> list[SubscriptionRow]:
+        """Subscriptions of some channels (all when None), in the order they were added."""
+
+    async def count_subscriptions(self, channel_id: int | None = None, guild_id: int | None = None) -> int:
+        """How many topics one channel has, or (when no channel is given) all of a guild's channels."""
+
+    async def followed_categories(self) -> list[str]:
+        """Every category or archive some channel follows (they are polled too)."""
+
+    # -- digests and delivery ----------------------------------------------------------------
+
+    async def due_channels(self, now: str) -> list[ChannelSettings]:
+        """Channels whose digest is due, instant channels with news, and any with unsent messages."""
+
+    async def delivered(self, channel_ids: Iterable[int], keys: Iterable[tuple[str, str]]
+                        ) -> dict[int, dict[tuple[str, str], set[int]]]:
+        """For (kind, key) pairs: per channel, the versions already delivered (absent: none)."""
+
+    async def channels_with_pending(self, channel_ids: Iterable[int]) -> set[int]:
+        """Which of these channels have digest messages in the outbox still to send."""
+
+    async def plan_digest(self, channel_id: int, digest_id: str,
+                          messages: Sequence[tuple[str, dict[str, Any], list[tuple[str, str, int]]]],
+                          cursor_seq: int, next_due: str | None) -> list[OutboxMessage]:
+        """Store a digest's messages and move the cursor in one transaction: a crash loses nothing."""
+
+    async def pending_outbox(self, channel_id: int) -> list[OutboxMessage]:
+        """The unsent messages of a channel's oldest unfinished digest, plus its header if sent."""
+
+    async def record_sent(self, message: OutboxMessage, message_id: int, target_channel_id: int) -> None:
+        """Record a sent message and mark its items delivered, in one transaction."""
+
+    async def advance_cursor(self, channel_id: int, cursor_seq: int, next_due: str | None) -> None:
+        """A digest with nothing to send still moves the cursor and the next due time."""
+
+    async def pause_channel(self, channel_id: int, reason: str) -> None:
+        """Stop a channel's digests, keeping the first 300 characters of the reason."""
+
+    async def resume_channel(self, channel_id: int) -> None:
+        """Clear a channel's pause."""
+
+    # -- alerts and housekeeping -------------------------------------------------------------
+
+    async def open_alerts(self) -> set[str]:
+        """The keys of the alerts that were sent and whose problem is not over."""
+
+    async def set_alert(self, key: str, is_open: bool) -> None:
+        """Open an alert (it was sent) or close it (the problem is over)."""
+
+    async def old_news_seq(self) -> int:
+        """Papers first ingested at or before this sequence number are never delivered again."""
+
+    async def prune(self, deliveries_before: str, sent_before: str) -> dict[str, int]:
+        """Drop delivery records and sent messages older than the cutoffs; moves the old-news horizon."""
+
     async def counts(self) -> dict[str, int]:
         """Row counts (papers, versions, summaries, feeds, log) for status and tests."""
+
+    async def size_bytes(self) -> int:
+        """The store's size on disk (pages in use), for status and the size estimate."""
+
+    # -- transfer and backup -----------------------------------------------------------------
+
+    async def import_channels(self, channels: Sequence[ChannelSettings],
+                              subscriptions: Sequence[SubscriptionRow]) -> tuple[int, int, int, int]:
+        """Merge channel settings and subscriptions in one transaction; (created, updated, added, flipped)."""
+
+    async def backup_to(self, path: str | Path) -> None:
+        """Copy the store to ``path`` while in use: the old file or a complete, checked snapshot."""
