@@ -77,8 +77,9 @@ def entry_date(entry: Any, *keys: str) -> str | None:
     """The first of these parsed dates the entry has (asking feedparser only for keys it holds:
     its fallback from ``updated`` to ``published`` warns)."""
     for key in keys:
-        if entry.get(key):
-            return iso_date(entry[key])
+        value = dict.get(entry, key)  # plain dict access: FeedParserDict maps missing keys and warns
+        if value:
+            return iso_date(value)
     return None
 
 
