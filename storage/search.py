@@ -27,6 +27,6 @@ def fts_match(text: str, *, prefix_last: bool = False, min_prefix: int = 3) -> s
     if not words:
         return None
     terms = [f'"{w}"' for w in words]
-    if prefix_last and len(words[-1]) >= min_prefix and not text.rstrip().endswith(" "):
+    if prefix_last and len(words[-1]) >= min_prefix and not text[-1:].isspace():
         terms[-1] = f'"{words[-1]}"*'
     return " ".join(terms)
