@@ -109,7 +109,7 @@ async def test_venue_nips_draws_bars_and_lists_summaries(
 
 @pytest.mark.parametrize("query", [
     "1805.0829", "abc", "10.1000/odd(chars)<>;\"'", '"', "*", "NEAR(", "AND", "-", "x" * 2000,
-    "arXiv:9999.99999",
+    "arXiv:9999.99999", "2411.99999",
 ])
 async def test_bad_queries_get_a_clear_ephemeral_answer(
         tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer, query: str) -> None:
