@@ -33,7 +33,7 @@ from storage.models import (
     SubscriptionRow,
     SummaryRecord,
 )
-from storage.search import fts_match, query_words
+from storage.search import fts_match
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +217,9 @@ class SQLiteStore:
         await db.executemany(
             "INSERT OR IGNORE INTO paper_versions (arxiv_id, version, announce_type, seen_at)"
             " VALUES (?, ?, ?, ?)", versions)
-        await db.execute("INSERT INTO papers_fts (rowid, title, authors, abstract, categories)"
-                         " SELECT rowid, title, authors, abstract, categories FROM papers WHERE seq > ?",
-                         (first_seq,))
+        await db.execute("INSERT INTO papers_fts (rowid, title, authors, abstract, cats)"
+                         " SELECT rowid, title, authors, abstract, cats FROM papers_search"
+                         " WHERE rowid IN (SELECT rowid FROM papers WHERE seq > ?)", (first_seq,))
         await db.execute("INSERT INTO papers_title_fts (rowid, title)"
                          " SELECT rowid, title FROM papers WHERE seq > ?", (first_seq,))
         return seq
@@ -229,9 +229,9 @@ class SQLiteStore:
         for chunk in _chunks(arxiv_ids):
             marks = ",".join("?" * len(chunk))
             await self._db.execute(
-                "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, categories)"
-                " SELECT 'delete', rowid, title, authors, abstract, categories FROM papers"
-                f" WHERE arxiv_id IN ({marks})", chunk)
+                "INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract, cats)"
+                " SELECT 'delete', rowid, title, authors, abstract, cats FROM papers_search"
+                f" WHERE rowid IN (SELECT rowid FROM papers WHERE arxiv_id IN ({marks}))", chunk)
             await self._db.execute(
                 "INSERT INTO papers_title_fts (papers_title_fts, rowid, title)"
                 f" SELECT 'delete', rowid, title FROM papers WHERE arxiv_id IN ({marks})", chunk)
@@ -623,9 +623,9 @@ class SQLiteStore:
         match = fts_match(text)
         if match is None:
             return []
-        query = f"{{title authors abstract}} : ({match})"
+        query = match
         if category:
-            query += ' AND categories : "' + " ".join(query_words(category)) + '"'
+            query += f' AND cats : "{category_token(category)}"'
         sql = ("SELECT p.* FROM (SELECT rowid AS id, bm25(papers_fts, 10.0, 3.0, 1.0, 0.0) AS score"
                " FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ranked"
                " JOIN papers p ON p.rowid = ranked.id ORDER BY ranked.score")
@@ -1018,6 +1018,12 @@ _ID_PREFIX = re.compile(r"^(?:arxiv:\s*)?(?:\d{2,4}(?:\.\d{0,5})?|[a-z-]+(?:\.[a
 
 
 SEARCH_WINDOW = 500  # newest matches ranked by search_papers (see its docstring)
+
+
+def category_token(category: str) -> str:
+    """How the index spells a category (``cs.LG`` -> ``cslg``) or an archive (``astro-ph`` ->
+    ``astroph``): see migration 0006."""
+    return category.replace("-", "").replace(".", "").lower()
 
 
 def _in_category(category: str, wanted: str) -> bool:
