@@ -56,6 +56,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import aiosqlite  # noqa: E402
+import roundtrip  # noqa: E402  (bench/roundtrip.py, beside this file)
 
 from storage.models import PaperRecord  # noqa: E402
 from storage.search import fts_match  # noqa: E402
@@ -652,10 +653,12 @@ async def run(args: argparse.Namespace) -> int:
         for kind, verdict, p95 in verdicts:
             print(f"{verdict}: {kind.name} p95 {p95 * 1000:.1f} ms (target <= {kind.target_ms:.0f} ms)")
             failed += verdict == "FAIL"
-        return 1 if failed else 0
     finally:
         await like_db.close()
         await store.close()
+    if args.roundtrip:
+        print(roundtrip.report(await roundtrip.paper_show_round_trips(Path(path), args.roundtrip)))
+    return 1 if failed else 0
 
 
 def main() -> None:
@@ -670,6 +673,8 @@ def main() -> None:
     parser.add_argument("--like-budget", type=float, default=30.0, help="seconds of LIKE baseline per kind")
     parser.add_argument("--like-min", type=int, default=10, help="LIKE queries per kind at least")
     parser.add_argument("--seed", type=int, default=20241128)
+    parser.add_argument("--roundtrip", type=int, default=200,
+                        help="/paper show round trips through the Discord double (0: skip)")
     parser.add_argument("--feed", type=Path, default=DEFAULT_FEED,
                         help="feed whose words make the vocabulary")
     args = parser.parse_args()
