@@ -109,6 +109,9 @@ def format_reports(reports: Sequence[FeedReport]) -> str:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    import aiohttp
+    import discord
+
     from bot.launcher import MissingToken, run_bot
 
     try:
@@ -116,6 +119,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     except MissingToken as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except discord.LoginFailure:
+        print("paperboy: Discord rejected the bot token: check PAPERBOY_DISCORD_TOKEN", file=sys.stderr)
+        return EXIT_FAILED
+    except (aiohttp.ClientError, OSError) as exc:
+        print(f"paperboy: cannot reach Discord at {config.discord.api_base}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

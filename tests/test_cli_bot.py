@@ -124,3 +124,20 @@ async def test_export_import_backup_commands(tmp_path: Path, feed_server: FeedSe
 
     code, out, err = await paperboy("--config", str(source), "backup", str(tmp_path / "copy.sqlite3"))
     assert code == 0 and json.loads(out)["integrity"] == "ok", err
+
+
+async def test_run_with_a_rejected_token_or_no_discord_says_so(tmp_path: Path) -> None:
+    from tests.doubles.discord_double import DoubleProcess
+
+    async with DoubleProcess(extra_args=["--token", "the-right-token"]) as remote:
+        config = tmp_path / "config.toml"
+        config.write_text(f'feeds = []\n[discord]\napi_base = "{remote.api_base}"\n'
+                          f'gateway_url = "{remote.gateway_url}"\n[storage]\n'
+                          f'path = "{tmp_path / "s.sqlite3"}"\n[arxiv]\ncategories = []\n', encoding="utf-8")
+        code, _out, err = await paperboy("--config", str(config), "run",
+                                         env={"PAPERBOY_DISCORD_TOKEN": "a-wrong-token-0000"})
+        assert code == 1 and "rejected the bot token" in err
+        assert "a-wrong-token-0000" not in err
+    code, _out, err = await paperboy("--config", str(config), "run",
+                                     env={"PAPERBOY_DISCORD_TOKEN": "a-wrong-token-0000"})
+    assert code == 1 and "cannot reach Discord" in err and "Traceback" not in err
