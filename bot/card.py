@@ -33,15 +33,15 @@ from bot.render import (
     EMBED_FOOTER_MAX,
     EMBED_TITLE_MAX,
     EMBED_TOTAL_MAX,
-    _markdown_cut,  # TODO(render): make public as markdown_cut
-    _plain,  # TODO(render): make public as plain_text
-    _safe_url,  # TODO(render): make public as safe_url
     abs_url,
     embed_length,
     escape_feed_text,
     fit_embed,
+    markdown_cut,
     neutralize_mentions,
+    plain_text,
     render_feed_text,
+    safe_url,
     summary_markdown,
 )
 from bot.text import (
@@ -334,7 +334,7 @@ def shortscience_url(arxiv_id: str | None, summaries: Sequence[StoredSummary] = 
     """
     ordered = list(summaries[current:current + 1]) + list(summaries)
     for summary in ordered:
-        link = _safe_url(summary.link)
+        link = safe_url(summary.link)
         if link and _is_shortscience(link) and len(link) <= BUTTON_URL_MAX:
             return link
     if arxiv_id and _is_new_style(arxiv_id):
@@ -519,7 +519,7 @@ def _linked_title(title: str, url: str, limit: int) -> str:
 def _markdown_link_url(url: str | None) -> str | None:
     """An https URL fit for a masked link in markdown text, or None: nothing that could end the link,
     open markdown or read as a mention (``…#@everyone``); such links are left out, not mangled."""
-    link = _safe_url(url)
+    link = safe_url(url)
     if not link or not link.startswith("https://") or len(link) > 400 or _LINK_UNSAFE.search(link):
         return None
     return link if neutralize_mentions(link) == link and not _PING_LIKE.search(link) else None
@@ -545,8 +545,8 @@ def _summary_body(summary: StoredSummary, room: int) -> str:
     limit = max(room - len(more), 24)
     if not complete:
         limit = min(limit, len(text) - 1)  # the text was cut before rendering: force the ellipsis
-    cut = _markdown_cut(text, max(limit, 24))
-    return cut + more if len(cut) + len(more) <= room else _markdown_cut(text, room)
+    cut = markdown_cut(text, max(limit, 24))
+    return cut + more if len(cut) + len(more) <= room else markdown_cut(text, room)
 
 
 def _summary_byline(summary: StoredSummary) -> str:
@@ -641,7 +641,7 @@ def render_paper_card(paper: StoredPaper, summaries: Sequence[StoredSummary],
             "color": SUMMARY_COLOR,
             "footer": _footer(_summary_footer(current, index, count)),
         }
-        link = _safe_url(current.link)
+        link = safe_url(current.link)
         if link:
             summary_embed["url"] = link
 
@@ -739,7 +739,7 @@ def _card_buttons(paper: StoredPaper, state: CardState, count: int, expandable: 
 def render_summary_only_card(summary: StoredSummary) -> CardPayload:
     """A summary whose paper is not in the store: the paper's title (linked to the summary), who wrote
     it, its venue, its text, and links to ShortScience (or the summary's page) and arXiv."""
-    link = _safe_url(summary.link)
+    link = safe_url(summary.link)
     lines = [f"Summary by **{_summary_byline(summary)}**"]
     extra = []
     label = venue_label(summary.bibtex_key)
@@ -863,10 +863,10 @@ def render_search_page(query: str, papers: Sequence[StoredPaper], page: int, cat
         meta.append(f"`{paper.arxiv_id.replace('`', '')}`")
         lines.append(f"**{number}.** {_linked_title(paper.title, abs_url(paper.arxiv_id), 200)}\n"
                      + " · ".join(m for m in meta if m))
-        plain_authors = _plain(", ".join(paper.authors[:2]), 60)
+        plain_authors = plain_text(", ".join(paper.authors[:2]), 60)
         plain_authors += " et al." if len(paper.authors) > 2 else ""
         plain_meta = " · ".join(x for x in (f"arXiv:{paper.arxiv_id}", plain_authors, str(year or "")) if x)
-        options.append((paper.arxiv_id, f"{number}. {_plain(paper.title, SELECT_TEXT_MAX)}", plain_meta))
+        options.append((paper.arxiv_id, f"{number}. {plain_text(paper.title, SELECT_TEXT_MAX)}", plain_meta))
     first = page * SEARCH_PAGE_SIZE + 1
     embed = {"title": title, "description": "\n\n".join(lines), "color": PAPER_COLOR,
              "footer": _footer(f"Results {first}–{first + len(results) - 1} of {total:,}"
@@ -901,7 +901,7 @@ def parse_sums_id(custom_id: str) -> tuple[int, str | None] | None:
 
 def _summary_embed(summary: StoredSummary, room: int) -> dict[str, Any]:
     """A summary as one embed of about ``room`` characters: paper title (linked), byline, venue, text."""
-    link = _safe_url(summary.link)
+    link = safe_url(summary.link)
     bits = [f"by **{_summary_byline(summary)}**"]
     label = venue_label(summary.bibtex_key)
     if label:
@@ -955,8 +955,8 @@ def render_summaries_page(summaries: Sequence[StoredSummary], page: int, total: 
         ])
         if any(len(b.custom_id or "") > CUSTOM_ID_MAX for b in buttons[0]):
             buttons = []
-    options = [(s.arxiv_id, _plain(s.title or s.arxiv_id, SELECT_TEXT_MAX),
-                f"arXiv:{s.arxiv_id} · summary by {_plain(s.author or 'Anonymous', 60)}")
+    options = [(s.arxiv_id, plain_text(s.title or s.arxiv_id, SELECT_TEXT_MAX),
+                f"arXiv:{s.arxiv_id} · summary by {plain_text(s.author or 'Anonymous', 60)}")
                for s in items if s.arxiv_id]
     return CardPayload(embeds=embeds, buttons=buttons, content=content,
                        selects=_open_select(options, "Open a paper's card…"))
@@ -1100,20 +1100,20 @@ def _terminal_markdown(text: str) -> list[str]:
 def render_card_text(paper: StoredPaper, summaries: Sequence[StoredSummary]) -> str:
     """The card for a terminal (``paperboy lookup``): plain wrapped text, every author (up to 50),
     the whole abstract and every summary in full; TeX as Unicode, no markdown escaping."""
-    out = [_plain(paper.title, 1000) or "(untitled)", abs_url(paper.arxiv_id)]
+    out = [plain_text(paper.title, 1000) or "(untitled)", abs_url(paper.arxiv_id)]
     if paper.authors:
-        names = [_plain(a, AUTHOR_NAME_MAX) for a in paper.authors[:50]]
+        names = [plain_text(a, AUTHOR_NAME_MAX) for a in paper.authors[:50]]
         more = f" … and {len(paper.authors) - 50:,} more" if len(paper.authors) > 50 else ""
         out += textwrap.wrap(", ".join(names) + more, TEXT_WIDTH)
     categories = list(paper.categories[:CATEGORIES_SHOWN])
     if categories:
         categories[0] += " (primary)"
-    out.append(" · ".join([_plain(source_label(paper, summaries), 200), *categories]))
+    out.append(" · ".join([plain_text(source_label(paper, summaries), 200), *categories]))
     out.append(_dates_text(paper))
     if paper.comment:
-        out += textwrap.wrap(f"Comment: {_plain(paper.comment, 1000)}", TEXT_WIDTH)
+        out += textwrap.wrap(f"Comment: {plain_text(paper.comment, 1000)}", TEXT_WIDTH)
     if paper.journal_ref:
-        out += textwrap.wrap(f"Journal ref: {_plain(paper.journal_ref, 1000)}", TEXT_WIDTH)
+        out += textwrap.wrap(f"Journal ref: {plain_text(paper.journal_ref, 1000)}", TEXT_WIDTH)
     if paper.doi:
         out.append(f"DOI: https://doi.org/{collapse_whitespace(paper.doi)}")
     links = [f"PDF {pdf_url(paper.arxiv_id)}"]
@@ -1122,10 +1122,10 @@ def render_card_text(paper: StoredPaper, summaries: Sequence[StoredSummary]) -> 
         links.append(f"HTML {html}")
     out.append("   ".join(links))
     if paper.abstract:
-        out += ["", "Abstract", *_wrap(_plain(paper.abstract, max(len(paper.abstract) * 2, 100)))]
+        out += ["", "Abstract", *_wrap(plain_text(paper.abstract, max(len(paper.abstract) * 2, 100)))]
     out += ["", _summaries_count(len(summaries)).capitalize() if summaries else "No summaries yet."]
     for number, summary in enumerate(summaries, start=1):
-        byline = _plain(summary.author or "Anonymous", AUTHOR_NAME_MAX)
+        byline = plain_text(summary.author or "Anonymous", AUTHOR_NAME_MAX)
         votes = f" · ▲ {summary.votes}" if summary.votes is not None else ""
         venue = venue_label(summary.bibtex_key)
         extra = " · ".join(x for x in (summary.source, venue, _iso_date(summary.edited_at)) if x)

@@ -259,7 +259,7 @@ def _cut_escaped(raw: str, room: int, line_start: bool) -> str:
     return ""
 
 
-def _markdown_cut(text: str, limit: int) -> str:
+def markdown_cut(text: str, limit: int) -> str:
     """Markdown cut to ``limit`` with open code, bold, strike and spoiler markers closed again."""
     if len(text) <= limit:
         return text
@@ -313,7 +313,7 @@ def _categories_line(categories: Sequence[str], matched: Sequence[str]) -> str:
     return " · ".join(parts)
 
 
-def _safe_url(url: str | None) -> str | None:
+def safe_url(url: str | None) -> str | None:
     """An http(s) URL fit for an embed link, or None."""
     if not url:
         return None
@@ -334,9 +334,9 @@ def _summary_field(summary: StoredSummary) -> dict[str, Any]:
     votes = f" · ▲ {summary.votes}" if summary.votes is not None else ""
     source = escape_feed_text(truncate(summary.source, 60))
     name = truncate(f"💬 Summary by {author}{votes} ({source})", EMBED_FIELD_NAME_MAX)
-    opening = _markdown_cut(summary_markdown(summary.text, SUMMARY_SNIPPET), SUMMARY_SNIPPET)
+    opening = markdown_cut(summary_markdown(summary.text, SUMMARY_SNIPPET), SUMMARY_SNIPPET)
     opening = opening or "*(empty summary)*"
-    link = _safe_url(summary.link)
+    link = safe_url(summary.link)
     if link and link.lower().startswith("https://") and len(link) <= 400:
         opening += f"\n[Read the summary](<{link.replace(')', '%29')}>)"
     return {"name": name, "value": opening[:EMBED_FIELD_VALUE_MAX], "inline": False}
@@ -392,7 +392,7 @@ def _summary_only_embed(entry: DigestEntry) -> dict[str, Any]:
         "fields": _summary_fields(entry.summaries),
         "footer": {"text": truncate(neutralize_mentions(footer), EMBED_FOOTER_MAX)},
     }
-    url = _safe_url(first.link if first else None)
+    url = safe_url(first.link if first else None)
     if url:
         embed["url"] = url
     return embed
@@ -441,7 +441,7 @@ def _fit_parts(embed: dict[str, Any]) -> dict[str, Any]:
     fitted = dict(embed)
     for key, limit in (("title", EMBED_TITLE_MAX), ("description", EMBED_DESCRIPTION_MAX)):
         if isinstance(fitted.get(key), str):
-            fitted[key] = _markdown_cut(fitted[key], limit)
+            fitted[key] = markdown_cut(fitted[key], limit)
     if "footer" in fitted:
         fitted["footer"] = {**fitted["footer"], "text": truncate(fitted["footer"].get("text") or "",
                                                                  EMBED_FOOTER_MAX)}
@@ -450,7 +450,7 @@ def _fit_parts(embed: dict[str, Any]) -> dict[str, Any]:
                                                                  EMBED_AUTHOR_NAME_MAX)}
     if "fields" in fitted:
         fitted["fields"] = [{**f, "name": truncate(f.get("name") or "\u200b", EMBED_FIELD_NAME_MAX),
-                             "value": _markdown_cut(f.get("value") or "\u200b", EMBED_FIELD_VALUE_MAX)}
+                             "value": markdown_cut(f.get("value") or "\u200b", EMBED_FIELD_VALUE_MAX)}
                             for f in fitted["fields"][:EMBED_FIELDS_MAX]]
     return fitted
 
@@ -468,11 +468,11 @@ def _shorten_longest(embed: dict[str, Any], excess: int) -> bool:
         return False
     target = max(_FIT_FLOOR, size - excess)
     if where == "description":
-        embed["description"] = _markdown_cut(embed["description"], target)
+        embed["description"] = markdown_cut(embed["description"], target)
     else:
         assert isinstance(where, int)
         embed["fields"][where] = {**embed["fields"][where],
-                                  "value": _markdown_cut(embed["fields"][where]["value"], target)}
+                                  "value": markdown_cut(embed["fields"][where]["value"], target)}
     return True
 
 
@@ -480,7 +480,7 @@ def _fit_hard(embed: dict[str, Any], budget: int) -> dict[str, Any]:
     """Last resort for tiny budgets: share the budget between title, description and footer."""
     share = max(budget // 4, 1)
     embed["title"] = truncate(embed.get("title") or "", share)
-    embed["description"] = _markdown_cut(embed.get("description") or "", share)
+    embed["description"] = markdown_cut(embed.get("description") or "", share)
     if "footer" in embed:
         embed["footer"] = {**embed["footer"], "text": truncate(embed["footer"].get("text") or "", share)}
     embed.pop("author", None)
@@ -526,7 +526,7 @@ def _embed_violations(embed: dict[str, Any]) -> list[str]:
     problems += [f"field {i} has an empty name or value" for i, f in enumerate(fields)
                  if not (f.get("name") or "").strip() or not (f.get("value") or "").strip()]
     url = embed.get("url")
-    if url is not None and _safe_url(url) != url:
+    if url is not None and safe_url(url) != url:
         problems.append(f"url {url[:80]!r} is not an http(s) URL of at most {URL_MAX} characters")
     color = embed.get("color")
     if color is not None and not (isinstance(color, int) and 0 <= color <= 0xFFFFFF):
@@ -637,10 +637,11 @@ def render_text_card(entry: DigestEntry) -> str:
     if paper is not None:
         version = f"v{paper.latest_version}" if paper.latest_version else ""
         label = EVENT_LABELS.get(kind, kind)
-        lines.append(f"[{label}] {_plain(paper.title, EMBED_TITLE_MAX)}  (arXiv:{paper.arxiv_id}{version})")
+        title = plain_text(paper.title, EMBED_TITLE_MAX)
+        lines.append(f"[{label}] {title}  (arXiv:{paper.arxiv_id}{version})")
         lines.append(f"  {abs_url(paper.arxiv_id)}")
         if paper.authors:
-            names = [_plain(a, AUTHOR_NAME_MAX) for a in paper.authors[:AUTHORS_SHOWN]]
+            names = [plain_text(a, AUTHOR_NAME_MAX) for a in paper.authors[:AUTHORS_SHOWN]]
             more = " et al." if len(paper.authors) > AUTHORS_SHOWN else ""
             lines.append(f"  {', '.join(names)}{more}")
         meta = " · ".join(paper.categories[:CATEGORIES_SHOWN])
@@ -648,28 +649,28 @@ def render_text_card(entry: DigestEntry) -> str:
             meta += f"   matched: {', '.join(entry.matched)}"
         lines.append(f"  {meta.strip()}")
         if paper.abstract:
-            lines += textwrap.wrap(_plain(paper.abstract, ABSTRACT_SNIPPET), _CARD_WIDTH,
+            lines += textwrap.wrap(plain_text(paper.abstract, ABSTRACT_SNIPPET), _CARD_WIDTH,
                                    initial_indent="  ", subsequent_indent="  ")
     else:
         first = entry.summaries[0] if entry.summaries else None
-        title = _plain(first.title, EMBED_TITLE_MAX) if first else "(untitled)"
+        title = plain_text(first.title, EMBED_TITLE_MAX) if first else "(untitled)"
         lines.append(f"[{EVENT_LABELS.get(kind, kind)}] {title}")
         if first and first.link:
-            lines.append(f"  {_plain(first.link, URL_MAX)}")
+            lines.append(f"  {plain_text(first.link, URL_MAX)}")
         if entry.matched:
             lines.append(f"  matched: {', '.join(entry.matched)}")
     for summary in entry.summaries[:SUMMARIES_SHOWN]:
         votes = f", ▲ {summary.votes}" if summary.votes is not None else ""
-        author = _plain(summary.author or "Anonymous", AUTHOR_NAME_MAX)
+        author = plain_text(summary.author or "Anonymous", AUTHOR_NAME_MAX)
         lines.append(f"  -- summary by {author} ({summary.source}{votes})")
-        opening = _plain(markdown_headings_to_bold(summary.text), SUMMARY_SNIPPET)
+        opening = plain_text(markdown_headings_to_bold(summary.text), SUMMARY_SNIPPET)
         lines += textwrap.wrap(opening, _CARD_WIDTH, initial_indent="     ", subsequent_indent="     ")
     if len(entry.summaries) > SUMMARIES_SHOWN:
         lines.append(f"  -- and {len(entry.summaries) - SUMMARIES_SHOWN} more summaries")
     return "\n".join(_CONTROL.sub("", line) for line in lines)
 
 
-def _plain(text: str, limit: int) -> str:
+def plain_text(text: str, limit: int) -> str:
     """Feed text for a terminal: TeX and math to Unicode, whitespace collapsed, control codes gone,
     cut to ``limit``.
     """

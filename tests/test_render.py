@@ -354,7 +354,7 @@ def test_summary_cut_closes_open_markdown() -> None:
     opening = embed["fields"][0]["value"].split("\n[Read")[0]
     assert opening.count("**") % 2 == 0 and len(opening) <= render.SUMMARY_SNIPPET
     fenced = summary_markdown("```\n" + "code line\n" * 100 + "```")
-    cut = render._markdown_cut(fenced, 300)
+    cut = render.markdown_cut(fenced, 300)
     assert cut.count("```") == 2 and len(cut) <= 300
 
 
