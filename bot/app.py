@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +22,7 @@ from bot.alerts import OwnerAlerts
 from bot.delivery import DiscordSender, Dispatcher, new_nonce
 from bot.digest import DigestBuilder
 from bot.health import write_heartbeat
+from bot.schedule import utc_now
 from bot.scheduler import Housekeeping, PollJobs, build_scheduler
 from bot.services import Services
 from bot.subscriptions import SubscriptionService, UserError
@@ -35,9 +36,6 @@ EXTENSIONS = (
     "cogs.papers",
 )
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Paperboy(commands.Bot):

@@ -170,11 +170,11 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_lookup(config: Config, args: argparse.Namespace) -> int:
     from bot.card import card_json, render_card_text
-    from bot.lookup import LookupFailure, LookupService, PaperHit
+    from bot.lookup import LookupFailure, PaperHit
 
     async def run() -> PaperHit:
         async with open_services(config) as services:
-            return await LookupService(services.store, services.api).find(" ".join(args.query))
+            return await services.lookup.find(" ".join(args.query))
 
     try:
         hit = asyncio.run(run())

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from discord.http import Route
 from bot.digest import ChannelDigest, DigestBuilder
 from bot.matching import Subscription
 from bot.render import render_digest
-from bot.schedule import next_due_text
+from bot.schedule import next_due_text, utc_now
 from storage.base import Store
 from storage.models import ChannelSettings, OutboxMessage
 
@@ -112,9 +112,6 @@ def new_nonce() -> str:
     """A nonce Discord accepts (at most 25 characters)."""
     return secrets.token_hex(12)
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -11,10 +11,11 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.http import FetchError, FetchResult, HttpClient
+from bot.schedule import utc_now
 from bot.sources import PARSERS, FeedParseError, ParsedFeed
 from bot.sources.arxiv_api import ArxivApiClient, ArxivApiError
 from storage.base import Store
@@ -65,9 +66,6 @@ def feed_specs(config: Config, extra_categories: Iterable[str] = ()) -> list[Fee
     specs += [FeedSpec(name=f.name, kind=f.kind, url=f.url, interval=f.interval) for f in config.feeds]
     return specs
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:

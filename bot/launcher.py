@@ -12,13 +12,14 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import discord
 
 from bot.app import Paperboy
 from bot.config import Config
 from bot.discordapi import point_discord_at
+from bot.schedule import utc_now
 from bot.services import open_services
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,6 @@ log = logging.getLogger(__name__)
 class MissingToken(Exception):
     """No bot token in the environment or the configuration."""
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def run_bot(config: Config, *, clock: Callable[[], datetime] = utc_now,

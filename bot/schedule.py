@@ -9,6 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+
+def utc_now() -> datetime:
+    """The one clock the bot reads by default (tests pass their own)."""
+    return datetime.now(UTC)
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

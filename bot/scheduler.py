@@ -20,15 +20,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery import Dispatcher
 from bot.ingest import FeedReport, FeedSpec, Ingestor, feed_specs
+from bot.schedule import utc_now
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 ARXIV_REBUILD = CronTrigger(hour=0, minute=10, timezone="America/New_York")
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class PollJobs:
@@ -49,11 +47,12 @@ class PollJobs:
     async def poll_due(self) -> list[FeedReport]:
         ingestor: Ingestor = self.services.ingestor
         now = self.clock().isoformat(timespec="seconds")
+        next_polls = {s.name: s.next_poll for s in await self.services.store.list_feed_states()}
         due = []
         for spec in await self.specs():
-            state = await self.services.store.get_feed_state(spec.name)
+            next_poll = next_polls.get(spec.name)
             forced = self._force_arxiv and spec.kind == "arxiv"
-            if forced or state is None or state.next_poll is None or state.next_poll <= now:
+            if forced or next_poll is None or next_poll <= now:
                 due.append(spec)
         self._force_arxiv = False
         if not due:

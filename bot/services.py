@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from bot.config import Config
 from bot.http import HttpClient
 from bot.ingest import Ingestor
+from bot.lookup import LookupService
 from bot.sources.arxiv_api import ArxivApiClient
 from storage import Store, open_store
 
@@ -26,6 +27,7 @@ class Services:
     http: HttpClient
     api: ArxivApiClient
     ingestor: Ingestor
+    lookup: LookupService
 
 
 def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
@@ -43,7 +45,8 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
     http = HttpClient(config.http, arxiv_host_groups(config))
     try:
         api = ArxivApiClient(http, config.arxiv, store)
-        yield Services(config, store, http, api, Ingestor(config, store, http, api))
+        yield Services(config, store, http, api, Ingestor(config, store, http, api),
+                       LookupService(store, api))
     finally:
         await http.close()
         await store.close()

@@ -8,12 +8,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.config import Config
 from bot.matching import Subscription
-from bot.schedule import WEEKDAYS, next_due_text, parse_clock
+from bot.schedule import WEEKDAYS, next_due_text, parse_clock, utc_now
 from bot.topics import Topic, TopicError, TopicKind, parse_topic
 from storage.base import Store
 from storage.models import ChannelSettings, SubscriptionRow
@@ -25,9 +25,6 @@ MAX_ITEMS_RANGE = (1, 50)
 class UserError(Exception):
     """Something the user asked that cannot be done; the message says what to do instead."""
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def topic_of(row: SubscriptionRow) -> Topic:

@@ -50,7 +50,7 @@ SEARCH_LIMIT = 25
 
 def lookup_service(client: discord.Client) -> LookupService:
     bot: Paperboy = client  # type: ignore[assignment]
-    return LookupService(bot.services.store, bot.services.api)
+    return bot.services.lookup
 
 
 def build_view(payload: CardPayload) -> discord.ui.View | None:
