@@ -17,11 +17,16 @@ COPY cogs ./cogs
 COPY storage ./storage
 RUN pip install .
 
-# A non-root user owns the data volume; the config is mounted (or the defaults below are used).
+# A non-root user owns the data volume. The image's configuration (store and heartbeat on /data,
+# token from $PAPERBOY_DISCORD_TOKEN) is the tracked docker/paperboy.toml; mount your own over
+# /etc/paperboy/config.toml to change it. It stays root's: the bot only reads it.
 RUN useradd --create-home --uid 10001 paperboy \
     && mkdir -p /data /etc/paperboy \
     && chown paperboy:paperboy /data
-COPY --chown=paperboy:paperboy docker/config.toml /etc/paperboy/config.toml
+COPY docker/paperboy.toml /etc/paperboy/config.toml
+# DL3066 wants a numeric USER; this user is created just above with the fixed uid 10001, and the
+# name is what the README and tests/test_readme.py document.
+# hadolint ignore=DL3066
 USER paperboy
 VOLUME ["/data"]
 
