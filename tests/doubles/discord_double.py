@@ -22,6 +22,11 @@ line (``api_base``, ``gateway_url``, ``control_url``, ids) and serves the same f
 API under ``/_double/``; :class:`RemoteDouble` drives it and :class:`DoubleProcess` spawns it, so a test
 can run the bot in a subprocess, SIGKILL it, and still read what the double recorded.
 
+Crash windows: ``enforce_nonce`` deduplicates for ``nonce_window`` seconds (``None``: forever; Discord:
+"the past few minutes"), ``GET /channels/{id}/messages`` pages like Discord's and, like it, never shows
+a nonce, and :meth:`DiscordDouble.hold_next_message` creates a message but holds the answer, so a
+test can kill the bot between "Discord has the message" and "the bot knows its id".
+
 Everything binds to 127.0.0.1 only.
 """
 
@@ -763,7 +768,15 @@ class Violation:
 
 @dataclass
 class Fault:
-    """A scripted failure: answer ``status`` to the next ``remaining`` matching requests."""
+    """A scripted failure: answer ``status`` to the next ``remaining`` matching requests.
+
+    ``skip`` lets that many matching requests through first (so a test can aim at the 4th post of
+    a digest); ``seen`` counts the matching requests so far, ``hits`` those the fault answered.
+    ``hold`` withholds the answer: ``True`` until :meth:`DiscordDouble.release_held` or until the
+    client goes away, a number for that many seconds at most. A 2xx ``status`` with a hold does
+    not fail the request: the double performs it (the message is created, its nonce registered)
+    and only the answer is late -- a client killed meanwhile never learns that its message exists.
+    """
 
     status: int
     path: str = "*"
@@ -775,6 +788,14 @@ class Fault:
     code: int | None = None
     message: str | None = None
     hits: int = 0
+    skip: int = 0
+    seen: int = 0
+    hold: bool | float = False
+
+    @property
+    def passes_through(self) -> bool:
+        """Whether the request is performed (a held 2xx) rather than answered with an error."""
+        return bool(self.hold) and 200 <= self.status < 300
 
     def matches(self, method: str, path: str) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -987,6 +1008,14 @@ class _ApiRequest:
     attachments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
+@dataclass
+class _Held:
+    """An answer the double withholds (see :attr:`Fault.hold`): released by setting ``release``."""
+
+    record: dict[str, Any]
+    release: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+
 class _ApiError(Exception):
     """Raised by a route handler to answer with a Discord-style error."""
 
@@ -1018,6 +1047,26 @@ def _json_response(
     )
 
 
+def _response_json(response: web.StreamResponse) -> Any:
+    """The JSON body of a response the double built (``None`` if it has none)."""
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes) or not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _public_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored message as Discord serves it when read back: without the ``nonce``.
+
+    Discord echoes a nonce only in the create response and the ``MESSAGE_CREATE`` event, so a bot
+    cannot find "its" message in the history by nonce; the double must not let it either.
+    """
+    return {k: v for k, v in message.items() if k != "nonce"}
+
+
 def _not_found(what: str, code: int) -> _ApiError:
     return _ApiError(404, code, f"Unknown {what}")
 
@@ -1034,7 +1083,8 @@ class DiscordDouble:
     """A fake Discord on 127.0.0.1: REST under ``/api/v10``, the gateway at ``/``, control at ``/_double``.
 
     Read state with :meth:`channel_messages`, :attr:`requests`, :attr:`violations`,
-    :attr:`identifies`, :meth:`commands`; script failures with :meth:`inject_fault` and
+    :attr:`identifies`, :meth:`commands`, :meth:`nonces`, :meth:`held`; script failures with
+    :meth:`inject_fault`, :meth:`hold_next_message`, :meth:`set_nonce_window` and
     :meth:`set_global_rate_limit`; drive the bot with :meth:`send_slash_command`,
     :meth:`send_autocomplete`, :meth:`send_component` and :meth:`send_modal_submit`.
     """
@@ -1053,6 +1103,7 @@ class DiscordDouble:
         shards: int = 1,
         allow_privileged_intents: bool = False,
         state_file: str | os.PathLike[str] | None = None,
+        nonce_window: float | None = None,
     ) -> None:
         self.host = HOST
         self._requested_port = port
@@ -1067,6 +1118,8 @@ class DiscordDouble:
         self.shards = shards
         self.allow_privileged_intents = allow_privileged_intents
         self.state_file = Path(state_file) if state_file else None
+        self.nonce_window: float | None = None
+        self.set_nonce_window(nonce_window)
 
         self.requests: list[dict[str, Any]] = []
         self.violations: list[Violation] = []
@@ -1086,7 +1139,10 @@ class DiscordDouble:
         self._bot_permissions: dict[int, int] = {}
         self._messages: dict[int, dict[str, Any]] = {}
         self._channel_index: dict[int, list[int]] = {}
-        self._nonces: dict[tuple[int, str], int] = {}
+        # (channel id, nonce) -> (id of the message it created, wall-clock epoch seconds of that).
+        # Wall clock, not monotonic: the state file carries these across restarts of the double.
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self._held: list[_Held] = []
         self._thread_of_message: dict[int, int] = {}
         self._global_commands: list[dict[str, Any]] = []
         self._guild_commands: dict[int, list[dict[str, Any]]] = {}
@@ -1127,6 +1183,7 @@ class DiscordDouble:
 
     async def stop(self) -> None:
         """Close every gateway socket, stop serving and write the state file (if any)."""
+        self.release_held()  # a held request would otherwise keep the server from shutting down
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await self._close_ws(ws, code=1001, message=b"double stopping")
@@ -1506,6 +1563,8 @@ class DiscordDouble:
             if handle._deadline is not None:
                 handle._deadline.cancel()
         self.interactions.clear()
+        self.release_held()
+        self._held.clear()
         self._messages.clear()
         self._nonces.clear()
         self._thread_of_message.clear()
@@ -1539,6 +1598,8 @@ class DiscordDouble:
         is_global: bool = False,
         code: int | None = None,
         message: str | None = None,
+        skip: int = 0,
+        hold: bool | float = False,
     ) -> Fault:
         """Answer ``status`` to the next ``count`` requests matching (``count=None``: until cleared).
 
@@ -1546,7 +1607,16 @@ class DiscordDouble:
         ``channel_id`` narrows it to ``/channels/{id}`` and below. 429 carries ``Retry-After``, a JSON
         ``retry_after`` and ``global`` (``is_global``); 403 defaults to 50013 Missing Permissions (pass
         ``code=50001`` for Missing Access); 404 to 10003 Unknown Channel; 5xx to a bare server error.
+
+        ``skip`` lets the first ``skip`` matching requests through untouched (other faults still
+        apply to them). ``hold`` withholds the answer (``True``: until :meth:`release_held` or the
+        client disconnects; seconds: at most that long); with a 2xx ``status`` the request itself is
+        performed -- see :meth:`hold_next_message`, and :meth:`held`/:meth:`wait_held` to observe it.
         """
+        if skip < 0:
+            raise ValueError("skip must be 0 or more")
+        if not isinstance(hold, bool) and hold < 0:
+            raise ValueError("hold must be True, False or a number of seconds")
         fault = Fault(
             status=status,
             path=path,
@@ -1557,12 +1627,135 @@ class DiscordDouble:
             is_global=is_global,
             code=code,
             message=message,
+            skip=skip,
+            hold=hold,
         )
         self.faults.append(fault)
         return fault
 
+    def hold_next_message(
+        self,
+        channel_id: int | None = None,
+        *,
+        skip: int = 0,
+        count: int | None = 1,
+        seconds: float | None = None,
+    ) -> Fault:
+        """Create the next channel message(s) but hold the answer to the ``POST``.
+
+        The message is stored (listings and :meth:`channel_messages` show it, a ``MESSAGE_CREATE``
+        goes out, its nonce is registered), yet the HTTP request is left unanswered until
+        :meth:`release_held`, for ``seconds`` if given, or until the client disconnects -- so a test
+        can kill the bot while Discord "has" the message and the bot has no id for it. ``skip`` lets
+        that many matching posts through first (``skip=3`` holds the 4th); ``channel_id`` (a thread
+        id works too) narrows it to one channel. The request record gets ``outcome: "held"``.
+        """
+        return self.inject_fault(
+            "/channels/*/messages",
+            status=200,
+            method="POST",
+            channel_id=channel_id,
+            count=count,
+            skip=skip,
+            hold=True if seconds is None else float(seconds),
+        )
+
+    def held(self) -> list[dict[str, Any]]:
+        """Records of every request whose answer was held, oldest first.
+
+        Each has ``outcome: "held"`` and ``hold``: ``"holding"`` (still unanswered), ``"answered"``
+        (released or timed out) or ``"disconnected"`` (the client went away first, e.g. was killed);
+        ``held_status``, ``held_outcome`` and ``held_response`` say what the answer is or was.
+        """
+        return [h.record for h in self._held]
+
+    def release_held(self, count: int | None = None) -> int:
+        """Send the answers still held (the oldest ``count`` of them; all by default); how many."""
+        waiting = [h for h in self._held if h.record.get("hold") == "holding" and not h.release.is_set()]
+        for held in waiting if count is None else waiting[:count]:
+            held.release.set()
+        return len(waiting) if count is None else min(count, len(waiting))
+
+    async def wait_held(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` answers have been held (now or before); return the records."""
+        await self.wait_until(lambda: len(self._held) >= count, timeout, f"{count} held answer(s)")
+        return self.held()
+
+    async def _hold(
+        self, request: web.Request, record: dict[str, Any], fault: Fault, response: web.StreamResponse
+    ) -> None:
+        """Keep ``response`` back as ``fault.hold`` says, noting in ``record`` how the hold ends."""
+        held = _Held(record)
+        record["held_outcome"] = record["outcome"]
+        record["held_status"] = response.status
+        record["held_response"] = _response_json(response)
+        record["outcome"] = "held"
+        record["hold"] = "holding"
+        self._held.append(held)
+        self._bump()
+        loop = asyncio.get_running_loop()
+        deadline = None if isinstance(fault.hold, bool) else loop.time() + float(fault.hold)
+        try:
+            # Polled, not awaited once: aiohttp does not cancel a handler whose client went away.
+            while not held.release.is_set():
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    record["hold"] = "disconnected"
+                    return
+                step = 0.05 if deadline is None else min(0.05, deadline - loop.time())
+                if step <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(held.release.wait(), step)
+            record["hold"] = "answered"
+        except asyncio.CancelledError:
+            record["hold"] = "disconnected"
+            raise
+        finally:
+            self._bump()
+
     def clear_faults(self) -> None:
+        """Forget every fault; answers already held stay held (see :meth:`release_held`)."""
         self.faults.clear()
+
+    # -- nonces -----------------------------------------------------------------------------------
+    def set_nonce_window(self, seconds: float | None) -> None:
+        """How long ``enforce_nonce`` deduplicates: ``None`` forever, else that many seconds.
+
+        Discord checks a nonce "for uniqueness in the past few minutes": after that the same nonce
+        creates a new message, which is why a bot resending long after a crash must look first.
+        """
+        if seconds is not None and (not math.isfinite(float(seconds)) or float(seconds) < 0):
+            raise ValueError("the nonce window is a number of seconds (0 or more), or None")
+        self.nonce_window = None if seconds is None else float(seconds)
+
+    def nonces(self) -> list[dict[str, Any]]:
+        """The registered nonces: channel, nonce, the message it created and when (epoch seconds)."""
+        return [
+            {
+                "channel_id": str(cid),
+                "nonce": nonce,
+                "message_id": str(mid),
+                "created": created,
+                "live": self._nonce_live(created),
+            }
+            for (cid, nonce), (mid, created) in self._nonces.items()
+        ]
+
+    def age_nonces(self, seconds: float) -> None:
+        """Pretend every registered nonce was created ``seconds`` earlier (to pass a window at once)."""
+        self._nonces = {k: (mid, created - seconds) for k, (mid, created) in self._nonces.items()}
+        self._bump()
+
+    def _nonce_live(self, created: float) -> bool:
+        return self.nonce_window is None or time.time() - created < self.nonce_window
+
+    def _nonce_message(self, channel_id: int, nonce: str) -> dict[str, Any] | None:
+        """The message a nonce created, if it still exists and the nonce is inside the window."""
+        entry = self._nonces.get((channel_id, nonce))
+        if entry is None or not self._nonce_live(entry[1]):
+            return None
+        return self._messages.get(entry[0])
 
     def set_global_rate_limit(self, per_second: int | None) -> None:
         """Allow at most ``per_second`` API requests in any 1 s window (``None`` lifts the limit).
@@ -1656,6 +1849,28 @@ class DiscordDouble:
             record["attachments"] = attachments
         self.requests.append(record)
         try:
+            response, hold = await self._answer(request, method, path, version, body, attachments, record)
+            if hold is not None:
+                await self._hold(request, record, hold, response)
+                if record["hold"] == "disconnected":
+                    return response  # nobody to answer: the record keeps ``status: None``
+            return self._finish(record, response)
+        finally:
+            self._bump()
+
+    async def _answer(
+        self,
+        request: web.Request,
+        method: str,
+        path: str,
+        version: int,
+        body: Any,
+        attachments: list[dict[str, Any]],
+        record: dict[str, Any],
+    ) -> tuple[web.StreamResponse, Fault | None]:
+        """The answer to one API request, and the fault that says to hold it back (if any)."""
+        hold: Fault | None = None
+        try:
             if version != API_VERSION:
                 self.violate(
                     "api_version",
@@ -1663,39 +1878,44 @@ class DiscordDouble:
                     method=method,
                     path=path,
                 )
-            response = self._check_global_rate_limit(path)
-            if response is not None:
+            limited = self._check_global_rate_limit(path)
+            if limited is not None:
                 record["outcome"] = "rate_limited"
-                return self._finish(record, response)
+                return limited, None
             for fault in self.faults:
-                if fault.matches(method, path):
-                    record["outcome"] = "fault"
-                    return self._finish(record, self._fault_response(fault))
+                if not fault.matches(method, path):
+                    continue
+                fault.seen += 1
+                if fault.seen <= fault.skip:
+                    continue
+                if fault.passes_through:  # performed as usual; only the answer is held
+                    fault.hits += 1
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                    hold = fault
+                    break
+                record["outcome"] = "fault"
+                return self._fault_response(fault), (fault if fault.hold else None)
             handler, params, known_path = self._resolve(method, path)
             if handler is None:
                 record["outcome"] = "unknown_route" if not known_path else "method_not_allowed"
                 self.unknown_routes.append(record)
                 status = 405 if known_path else 404
                 text = "405: Method Not Allowed" if known_path else "404: Not Found"
-                return self._finish(record, _json_response({"message": text, "code": 0}, status=status))
+                return _json_response({"message": text, "code": 0}, status=status), hold
             if not path.startswith(("/interactions/", "/webhooks/")):
                 auth = request.headers.get("Authorization", "")
                 if not auth.startswith("Bot ") or (self.token is not None and auth != f"Bot {self.token}"):
                     record["outcome"] = "unauthorized"
-                    return self._finish(
-                        record, _json_response({"message": "401: Unauthorized", "code": 0}, status=401)
-                    )
+                    return _json_response({"message": "401: Unauthorized", "code": 0}, status=401), hold
             api_request = _ApiRequest(
                 method, path, dict(request.query), body, request.headers, record, attachments
             )
-            response = await handler(api_request, **params)
-            return self._finish(record, response)
+            return await handler(api_request, **params), hold
         except _ApiError as error:
             if record["outcome"] == "ok":
                 record["outcome"] = "error"
-            return self._finish(record, error.response())
-        finally:
-            self._bump()
+            return error.response(), hold
 
     @staticmethod
     def _finish(record: dict[str, Any], response: web.StreamResponse) -> web.StreamResponse:
@@ -2193,31 +2413,86 @@ class DiscordDouble:
         self._check_new_message(req, payload)
         cid = int(channel_id)
         nonce = payload.get("nonce")
-        if nonce is not None and payload.get("enforce_nonce"):
-            first = self._nonces.get((cid, str(nonce)))
-            if first is not None and first in self._messages:
-                req.record["outcome"] = "deduplicated"
-                return _json_response(self._messages[first])
+        first = None if nonce is None else self._nonce_message(cid, str(nonce))
+        if first is not None and payload.get("enforce_nonce"):
+            req.record["outcome"] = "deduplicated"
+            return _json_response(first)
         message = self._store_message(self._build_message(cid, payload, attachments=req.attachments))
-        if nonce is not None:
-            self._nonces.setdefault((cid, str(nonce)), int(message["id"]))
+        if nonce is not None and first is None:
+            # A nonce past its window (or whose message was deleted) now names the new message.
+            self._nonces[(cid, str(nonce))] = (int(message["id"]), time.time())
         await self._dispatch_message_event("MESSAGE_CREATE", message)
         return _json_response(message)
 
     async def _list_messages(self, req: _ApiRequest, channel_id: str) -> web.Response:
+        """``GET /channels/{id}/messages``: newest first, as Discord pages it.
+
+        ``before``: the ``limit`` newest messages older than the id; ``after``: the ``limit``
+        messages right after the id (the oldest ones newer than it); ``around``: up to ``limit // 2``
+        older ones and the rest from the id on (Discord takes only one of the three; given several,
+        the double honours around, else after, and records a violation). ``limit`` is 1..100
+        (default 50); outside that Discord answers 400. Without View Channel: 403 50001. Without Read
+        Message History Discord answers 200 and an empty list ("no messages will be returned") -- not
+        an error, so a bot that reads its way out of a crash must not take an empty page for "not
+        sent". Like Discord's, the messages carry no ``nonce``.
+        """
         chan = self._channel_or_404(channel_id)
-        self._require(chan, Perm.READ_MESSAGE_HISTORY)
-        limit = max(1, min(100, int(req.query.get("limit", "50"))))
+        self._require(chan)
+        query = req.query
+        problems: list[Problem] = []
+        limit = 50
+        if "limit" in query:
+            try:
+                limit = int(query["limit"])
+            except ValueError:
+                problems.append(Problem("limit", "Value is not int.", "NUMBER_TYPE_COERCE"))
+            else:
+                if not 1 <= limit <= 100:
+                    code = "NUMBER_TYPE_MIN" if limit < 1 else "NUMBER_TYPE_MAX"
+                    problems.append(Problem("limit", "int value should be between 1 and 100.", code))
+        anchors: dict[str, int] = {}
+        for key in ("around", "before", "after"):
+            if key in query:
+                try:
+                    anchors[key] = int(query[key])
+                except ValueError:
+                    problems.append(Problem(key, "Value is not snowflake.", "NUMBER_TYPE_COERCE"))
+        if problems:
+            raise self._reject(req, problems, "query")
+        if len(anchors) > 1:
+            # Discord answers, honouring one of them; which one is undocumented, so flag it.
+            self.violate(
+                "query",
+                f"{sorted(anchors)} passed together; before, after and around are mutually exclusive",
+                method=req.method,
+                path=req.path,
+            )
+        if not self._can_read_history(chan):
+            return _json_response([])
         msgs = [
             self._messages[m] for m in self._channel_index.get(int(channel_id), []) if m in self._messages
         ]
-        msgs = [m for m in msgs if not m.get("flags", 0) & FLAG_EPHEMERAL]
-        if "before" in req.query:
-            msgs = [m for m in msgs if int(m["id"]) < int(req.query["before"])]
-        if "after" in req.query:
-            msgs = [m for m in msgs if int(m["id"]) > int(req.query["after"])]
-            return _json_response(list(reversed(msgs[:limit])))
-        return _json_response(list(reversed(msgs))[:limit])
+        msgs = sorted((m for m in msgs if not m.get("flags", 0) & FLAG_EPHEMERAL), key=lambda m: int(m["id"]))
+        if "around" in anchors:
+            older = [m for m in msgs if int(m["id"]) < anchors["around"]]
+            rest = [m for m in msgs if int(m["id"]) >= anchors["around"]]
+            page = older[max(0, len(older) - limit // 2) :] if limit // 2 else []
+            page += rest[: limit - len(page)]
+        elif "after" in anchors:
+            page = [m for m in msgs if int(m["id"]) > anchors["after"]][:limit]
+        elif "before" in anchors:
+            older = [m for m in msgs if int(m["id"]) < anchors["before"]]
+            page = older[max(0, len(older) - limit) :]
+        else:
+            page = msgs[max(0, len(msgs) - limit) :]
+        return _json_response([_public_message(m) for m in reversed(page)])
+
+    def _can_read_history(self, channel: dict[str, Any]) -> bool:
+        try:
+            self._require(channel, Perm.READ_MESSAGE_HISTORY)
+        except _ApiError:
+            return False
+        return True
 
     def _message_in(self, channel_id: str, message_id: str) -> dict[str, Any]:
         self._channel_or_404(channel_id)
@@ -2228,7 +2503,7 @@ class DiscordDouble:
 
     async def _get_message(self, req: _ApiRequest, channel_id: str, message_id: str) -> web.Response:
         self._require(self._channel_or_404(channel_id), Perm.READ_MESSAGE_HISTORY)
-        return _json_response(self._message_in(channel_id, message_id))
+        return _json_response(_public_message(self._message_in(channel_id, message_id)))
 
     async def _patch_message(self, req: _ApiRequest, channel_id: str, message_id: str) -> web.Response:
         message = self._message_in(channel_id, message_id)
@@ -2237,7 +2512,7 @@ class DiscordDouble:
         self._check_edit(req, message)
         self._apply_edit(message, req.body, req.attachments)
         await self._dispatch_message_event("MESSAGE_UPDATE", message)
-        return _json_response(message)
+        return _json_response(_public_message(message))
 
     def _check_edit(self, req: _ApiRequest, message: Mapping[str, Any]) -> None:
         self._check_new_message(req, req.body, creating=False)
@@ -2453,7 +2728,7 @@ class DiscordDouble:
         return handle, message
 
     async def _webhook_get(self, req: _ApiRequest, app_id: str, token: str, message_id: str) -> web.Response:
-        return _json_response(self._webhook_target(req, app_id, token, message_id)[1])
+        return _json_response(_public_message(self._webhook_target(req, app_id, token, message_id)[1]))
 
     async def _webhook_patch(
         self, req: _ApiRequest, app_id: str, token: str, message_id: str
@@ -2470,7 +2745,7 @@ class DiscordDouble:
         if message_id == "@original":
             handle.original_edits.append(copy.deepcopy(req.body))
         await self._dispatch_message_event("MESSAGE_UPDATE", message)
-        return _json_response(message)
+        return _json_response(_public_message(message))
 
     async def _webhook_delete(
         self, req: _ApiRequest, app_id: str, token: str, message_id: str
@@ -2683,7 +2958,9 @@ class DiscordDouble:
         gid = int(message["guild_id"]) if message.get("guild_id") else None
         session = self._session_for_guild(gid)
         if session is not None and session.intents & INTENT_GUILD_MESSAGES:
-            await self._send_event(session, name, copy.deepcopy(dict(message)))
+            # Only MESSAGE_CREATE echoes the nonce, as on Discord.
+            data = dict(message) if name == "MESSAGE_CREATE" else _public_message(message)
+            await self._send_event(session, name, copy.deepcopy(data))
 
     async def gateway_reconnect(self) -> None:
         """Send RECONNECT (op 7) to every connected session; discord.py should RESUME."""
@@ -3037,7 +3314,7 @@ class DiscordDouble:
             locale=locale,
             app_permissions=None,
         )
-        payload["message"] = copy.deepcopy(message)
+        payload["message"] = copy.deepcopy(_public_message(message))
         handle = await self._send_interaction(payload, f"component {custom_id!r}")
         handle.original_message_id = int(message_id)
         return handle
@@ -3117,6 +3394,8 @@ class DiscordDouble:
                 "requests": len(self.requests),
                 "violations": len(self.violations),
                 "rate_limited": self.rate_limited_count,
+                "nonce_window": self.nonce_window,
+                "holding": sum(1 for h in self._held if h.record.get("hold") == "holding"),
             }
         if (method, sub) == ("GET", "/requests"):
             since = int(query.get("since", "0"))
@@ -3154,8 +3433,36 @@ class DiscordDouble:
                 is_global=bool(body.get("global", False)),
                 code=body.get("code"),
                 message=body.get("message"),
+                skip=int(body.get("skip") or 0),
+                hold=_hold_value(body.get("hold")),
             )
             return fault.to_dict()
+        if (method, sub) == ("POST", "/hold"):
+            seconds = body.get("seconds")
+            fault = self.hold_next_message(
+                opt_int(body.get("channel_id")),
+                skip=int(body.get("skip") or 0),
+                count=body.get("count", 1),
+                seconds=None if seconds is None else float(seconds),
+            )
+            return fault.to_dict()
+        if (method, sub) == ("GET", "/held"):
+            return self.held()
+        if (method, sub) == ("POST", "/held/release"):
+            return {"released": self.release_held(opt_int(body.get("count")))}
+        if (method, sub) == ("GET", "/wait_held"):
+            return await self.wait_held(int(query.get("count", "1")), float(query.get("timeout", "5")))
+        if (method, sub) == ("GET", "/nonce_window"):
+            return {"seconds": self.nonce_window}
+        if (method, sub) == ("POST", "/nonce_window"):
+            seconds = body.get("seconds")
+            self.set_nonce_window(None if seconds is None else float(seconds))
+            return {"seconds": self.nonce_window}
+        if (method, sub) == ("GET", "/nonces"):
+            return self.nonces()
+        if (method, sub) == ("POST", "/nonces/age"):
+            self.age_nonces(float(body["seconds"]))
+            return {"ok": True}
         if (method, sub) == ("GET", "/faults"):
             return [f.to_dict() for f in self.faults]
         if (method, sub) == ("DELETE", "/faults"):
@@ -3243,7 +3550,7 @@ class DiscordDouble:
             "channel_index": {str(k): v for k, v in self._channel_index.items()},
             "threads": [c for c in self._channels.values() if c["type"] in THREAD_TYPES],
             "thread_of_message": {str(k): v for k, v in self._thread_of_message.items()},
-            "nonces": [[cid, nonce, mid] for (cid, nonce), mid in self._nonces.items()],
+            "nonces": [[cid, nonce, mid, created] for (cid, nonce), (mid, created) in self._nonces.items()],
             "deleted_messages": self.deleted_messages,
             "global_commands": self._global_commands,
             "guild_commands": {str(k): v for k, v in self._guild_commands.items()},
@@ -3274,7 +3581,11 @@ class DiscordDouble:
         for cid, ids in data.get("channel_index", {}).items():
             self._channel_index[int(cid)] = [int(i) for i in ids]
         self._thread_of_message = {int(k): int(v) for k, v in data.get("thread_of_message", {}).items()}
-        self._nonces = {(int(c), str(n)): int(m) for c, n, m in data.get("nonces", [])}
+        self._nonces = {}
+        for cid, nonce, mid, *created in data.get("nonces", []):
+            # State files from before nonce times: the message id (a snowflake) says when it was made.
+            when = float(created[0]) if created else ((int(mid) >> 22) + DISCORD_EPOCH_MS) / 1000
+            self._nonces[(int(cid), str(nonce))] = (int(mid), when)
         self.deleted_messages = data.get("deleted_messages", [])
         self._global_commands = data.get("global_commands", [])
         self._guild_commands = {int(k): v for k, v in data.get("guild_commands", {}).items()}
@@ -3289,6 +3600,13 @@ class DiscordDouble:
             await asyncio.sleep(1.0)
             if self._dirty:
                 self.save_state()
+
+
+def _hold_value(value: Any) -> bool | float:
+    """``hold`` as the control API carries it: true/false, or seconds (null: no hold)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    return float(value)
 
 
 def _infer_option_type(value: Any) -> int:
@@ -3539,6 +3857,8 @@ class RemoteDouble:
         is_global: bool = False,
         code: int | None = None,
         message: str | None = None,
+        skip: int = 0,
+        hold: bool | float = False,
     ) -> dict[str, Any]:
         body = {
             "path": path,
@@ -3550,8 +3870,44 @@ class RemoteDouble:
             "global": is_global,
             "code": code,
             "message": message,
+            "skip": skip,
+            "hold": hold,
         }
         return await self._call("POST", "/faults", body)
+
+    async def hold_next_message(
+        self,
+        channel_id: int | None = None,
+        *,
+        skip: int = 0,
+        count: int | None = 1,
+        seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """See :meth:`DiscordDouble.hold_next_message`; returns the fault as a dict."""
+        body = {"channel_id": channel_id, "skip": skip, "count": count, "seconds": seconds}
+        return await self._call("POST", "/hold", body)
+
+    async def held(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/held")
+
+    async def release_held(self, count: int | None = None) -> int:
+        return int((await self._call("POST", "/held/release", {"count": count}))["released"])
+
+    async def wait_held(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the double has held at least ``count`` answers; their request records."""
+        return await self._call("GET", "/wait_held", count=count, timeout=timeout)
+
+    async def set_nonce_window(self, seconds: float | None) -> None:
+        await self._call("POST", "/nonce_window", {"seconds": seconds})
+
+    async def nonce_window(self) -> float | None:
+        return (await self._call("GET", "/nonce_window"))["seconds"]
+
+    async def nonces(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/nonces")
+
+    async def age_nonces(self, seconds: float) -> None:
+        await self._call("POST", "/nonces/age", {"seconds": seconds})
 
     async def clear_faults(self) -> None:
         await self._call("DELETE", "/faults")
@@ -3654,8 +4010,10 @@ class DoubleProcess:
         port: int = 0,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 15.0,
+        nonce_window: float | None = None,
     ) -> None:
         self.state_file = state_file
+        self.nonce_window = nonce_window
         self.port = port
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
@@ -3674,6 +4032,8 @@ class DoubleProcess:
         ]
         if self.state_file is not None:
             args += ["--state-file", str(self.state_file)]
+        if self.nonce_window is not None:
+            args += ["--nonce-window", repr(float(self.nonce_window))]
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
@@ -3750,6 +4110,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--heartbeat-interval-ms", type=int, default=41_250)
     parser.add_argument("--shards", type=int, default=1, help="shard count announced by GET /gateway/bot")
     parser.add_argument(
+        "--nonce-window",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long enforce_nonce deduplicates a repeated nonce (default: forever); Discord: minutes",
+    )
+    parser.add_argument(
         "--guild",
         action="append",
         default=[],
@@ -3789,6 +4156,7 @@ async def _serve(args: argparse.Namespace) -> None:
         heartbeat_interval_ms=args.heartbeat_interval_ms,
         shards=args.shards,
         state_file=args.state_file,
+        nonce_window=args.nonce_window,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
