@@ -48,6 +48,7 @@ from bot.text import (
     collapse_whitespace,
     latex_to_unicode,
     markdown_headings_to_bold,
+    markdown_opening,
     tex_to_unicode,
     truncate,
 )
@@ -70,6 +71,7 @@ AUTHORS_EXPANDED_CHARS = 1000
 CATEGORIES_SHOWN = 10
 META_TEXT_MAX = 300  # comment and journal ref
 SUMMARY_MIN = 800  # an expanded abstract always leaves this much room for the current summary
+SUMMARY_COLLAPSED = 800  # the current summary's opening when collapsed, link included; More shows it all
 SEARCH_PAGE_SIZE = 5
 SEARCH_QUERY_KEY_MAX = 60  # long queries page on their first ~60 characters (see clip_search_query)
 SEARCH_CATEGORY_MAX = 24
@@ -107,7 +109,7 @@ _DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
 _DBLP_YEAR = re.compile(r"^\w*?[A-Za-z](\d{2})[a-z]?$")
 _CORR_ABS = re.compile(r"^abs-(\d{2})(\d{2})-\d{4,5}$")
 _DOI_YEAR = re.compile(r"[./]((?:19|20)\d{2})[./]")
-_BOLD_LINE = re.compile(r"^\*\*(.+)\*\*$")
+_BOLD_LINE = re.compile(r"^\*\*((?:(?!\*\*).)+)\*\*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PARTIAL_BLOCKS = " ▏▎▍▌▋▊▉"  # index = eighths of a cell
 
@@ -141,6 +143,11 @@ class CardState:
     (``pb:card:{action}:{expanded 0|1}:{summary_index}:{arxiv_id}``, the id last because old-style
     ids contain a slash); :meth:`apply` gives the state to show next. Nothing is kept in memory,
     so buttons on old messages keep working after a restart.
+
+    ``expanded`` is one flag for the whole card: every author, the whole abstract and the whole
+    current summary (collapsed: 10 authors, ~600 characters of abstract, ~800 of summary). Paging
+    keeps it. The id format is unchanged from before summaries were collapsed, so ids on messages
+    posted earlier parse as they did (their More now also expands the summary).
     """
 
     arxiv_id: str
@@ -531,10 +538,17 @@ def _images_as_links(text: str) -> str:
     return _IMAGE_HTTPS.sub(lambda m: f"[{m.group(1).strip() or 'image'}]({m.group(2)})", text)
 
 
-def _summary_body(summary: StoredSummary, room: int) -> str:
+def _summary_body(summary: StoredSummary, room: int, opening: int | None = None) -> str:
     """The summary's markdown (safe, math as Unicode, images as links) within ``room`` characters;
-    a cut one ends with a link to the full summary when there is an https one."""
+    a cut one ends with a link to the full summary when there is an https one.
+
+    With ``opening`` (a collapsed card) at most that many characters, link included, are shown: a
+    readable opening, cut at the last line or sentence end in its last quarter
+    (:func:`bot.text.markdown_opening`), else at a word, always ending with an ellipsis.
+    """
     raw = summary.text or ""
+    if opening is not None:
+        room = min(room, opening)
     window = max(4 * room, 2000)  # summary_markdown reads no further; longer texts are cut ones
     complete = len(raw) <= window
     text = summary_markdown(_images_as_links(raw[:window + 200]), room) or "*(empty summary)*"
@@ -545,7 +559,8 @@ def _summary_body(summary: StoredSummary, room: int) -> str:
     limit = max(room - len(more), 24)
     if not complete:
         limit = min(limit, len(text) - 1)  # the text was cut before rendering: force the ellipsis
-    cut = markdown_cut(text, max(limit, 24))
+    cut = markdown_opening(text, limit) if opening is not None else None
+    cut = cut or markdown_cut(text, max(limit, 24))
     return cut + more if len(cut) + len(more) <= room else markdown_cut(text, room)
 
 
@@ -594,12 +609,16 @@ def render_paper_card(paper: StoredPaper, summaries: Sequence[StoredSummary],
     ref, DOI, abstract) and, when the paper has summaries, one embed with the current summary.
 
     ``summaries`` are the paper's summaries in display order (the store gives most voted first);
-    ``state.summary_index`` is clamped to them. Collapsed, the abstract is cut to ~600 characters;
-    expanded it is shown whole (continuing in fields past the 4,096-character description) while
-    leaving at least :data:`SUMMARY_MIN` for the summary; the message never exceeds 6,000.
-    Buttons: More/Less (only when expanding shows more), ◀ Prev / Next ▶ (2+ summaries), and links
-    to the abs page, PDF, HTML (papers from Dec 2023 on) and ShortScience (see
-    :func:`shortscience_url`).
+    ``state.summary_index`` is clamped to them. Collapsed, the abstract is cut to ~600 characters
+    and the summary to a readable opening of ~800 (:data:`SUMMARY_COLLAPSED`, cut at a line or
+    sentence end, with the "Read the full summary" link); expanded, the abstract is shown whole
+    (continuing in fields past the 4,096-character description) while leaving at least
+    :data:`SUMMARY_MIN` for the summary, which gets all the room left (up to 4,096); the message
+    never exceeds 6,000. One flag (``state.expanded``, the custom ids' ``0|1``) expands authors,
+    abstract and summary together, and paging keeps it: the next summary shows collapsed or
+    expanded like the one before. Buttons: More/Less (only when expanding shows more), ◀ Prev /
+    Next ▶ (2+ summaries), and links to the abs page, PDF, HTML (papers from Dec 2023 on) and
+    ShortScience (see :func:`shortscience_url`).
     """
     count = len(summaries)
     index = min(max(state.summary_index, 0), max(count - 1, 0))
@@ -652,8 +671,11 @@ def render_paper_card(paper: StoredPaper, summaries: Sequence[StoredSummary],
     full_abstract = render_feed_text(paper.abstract, EMBED_TOTAL_MAX) if paper.abstract else ""
     abstract_long = len(full_abstract) > ABSTRACT_COLLAPSED
     summary_need = 0
+    summary_long = False  # collapsing cuts the current summary: More shows more of it
     if current is not None:
-        summary_need = min(len(_summary_body(current, EMBED_DESCRIPTION_MAX)), SUMMARY_MIN)
+        full_body = _summary_body(current, EMBED_DESCRIPTION_MAX)
+        summary_need = min(len(full_body), SUMMARY_MIN)
+        summary_long = _summary_body(current, EMBED_DESCRIPTION_MAX, SUMMARY_COLLAPSED) != full_body
     first_room = EMBED_DESCRIPTION_MAX - len(header) - 2
     if state.expanded:
         first, more_fields = _abstract_parts(paper.abstract, first_room, available - summary_need)
@@ -673,11 +695,12 @@ def render_paper_card(paper: StoredPaper, summaries: Sequence[StoredSummary],
     if summary_embed is not None and current is not None:
         room = EMBED_TOTAL_MAX - embed_length(paper_embed) - embed_length(summary_embed)
         room = min(EMBED_DESCRIPTION_MAX, room)
-        summary_embed["description"] = _summary_body(current, max(room, 24))
+        opening = None if state.expanded else SUMMARY_COLLAPSED
+        summary_embed["description"] = _summary_body(current, max(room, 24), opening)
         embeds.append(fit_embed(summary_embed, EMBED_TOTAL_MAX - embed_length(paper_embed)))
 
-    return CardPayload(embeds=embeds, buttons=_card_buttons(paper, state, count, abstract_long or authors_cut,
-                                                            ss_url))
+    expandable = abstract_long or authors_cut or summary_long
+    return CardPayload(embeds=embeds, buttons=_card_buttons(paper, state, count, expandable, ss_url))
 
 
 def _summary_footer(summary: StoredSummary, index: int, count: int) -> str:
