@@ -21,7 +21,11 @@ class _RedactToken(logging.Filter):
 
 
 def setup_logging(level: str = "INFO", token: str = "") -> None:
-    """Log to stderr with time, level and logger name; the token is always masked."""
+    """Log to stderr with time, level and logger name; the token is always masked.
+
+    discord.py never logs below INFO, and APScheduler, unless the level is DEBUG, not below WARNING:
+    their routine lines would bury Paperboy's own.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     handler.addFilter(_RedactToken(token))
@@ -29,3 +33,7 @@ def setup_logging(level: str = "INFO", token: str = "") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("discord").setLevel(max(root.level, logging.INFO))
+    # APScheduler logs every job added, run and finished at INFO (several lines a minute); its
+    # warnings (missed runs, skipped overlaps) and errors still show, and at DEBUG all of it does.
+    logging.getLogger("apscheduler").setLevel(
+        root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING))

@@ -3,7 +3,9 @@
 The query is read by the one id parser (an arXiv id in any style or an arXiv URL), or as a DOI, a
 ShortScience link, or title words. The store answers first; only then the arXiv API (``id_list`` or a
 ``ti:`` search) through arXiv's limiter, and what it returns is stored, so the next lookup needs no
-request. Failures are :class:`LookupFailure` with a message meant for the user.
+request. A search's category filter is read by the one topic parser (:func:`bot.topics.parse_topic`)
+and must name an arXiv category or archive. Failures are :class:`LookupFailure` with a message meant
+for the user.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from bot import taxonomy
 from bot.http import FetchError
 from bot.ids import arxiv_id_from_doi, normalize_doi, parse_arxiv_id, try_parse_arxiv_id
 from bot.sources.arxiv_api import ArxivApiClient, ArxivApiError
 from bot.sources.shortscience import arxiv_id_from_bibtex_key
+from bot.topics import TopicError, TopicKind, parse_topic
 from storage.base import Store
 from storage.models import StoredPaper, StoredSummary
 from storage.search import query_words
@@ -30,6 +34,10 @@ _SHORTSCIENCE = re.compile(r"shortscience\.org/paper\?bibtexKey=([^#&\s]+)", re.
 _ID_ATTEMPT = re.compile(r"^(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/|\d{4}\.\d|[a-z-]+(?:\.[a-z]{2})?/\d)",
                          re.IGNORECASE)
 _DOI_ATTEMPT = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}/", re.IGNORECASE)
+# The topic parser's hint for subscriptions ("to follow it as a keyword, write keyword:...") would
+# mislead here: a search filter takes no keywords.
+_KEYWORD_HINT = re.compile(r"\s*\(to follow [^()]* as a keyword, write keyword:.*\)\s*$", re.DOTALL)
+_CATEGORY_SHOWN_MAX = 40
 
 
 class LookupFailure(Exception):
@@ -80,6 +88,43 @@ def read_query(text: str) -> Query:
     if not query_words(text):
         raise LookupFailure("That query has no words to search for. Try an arXiv id or title words.")
     return Query("title", text)
+
+
+@dataclass
+class SearchResult:
+    """A search's papers, and the category filter as the parser read it (``cs.lg`` -> ``cs.LG``)."""
+
+    papers: list[StoredPaper]
+    category: str | None = None
+
+
+def read_category(text: str) -> str:
+    """The canonical arXiv category or archive ``text`` names, read by the one topic parser.
+
+    A typo gets the parser's explanation (``unknown arXiv category 'cs.lf'; did you mean cs.LG?``);
+    text that parses as another kind of topic (a keyword such as ``graph``, an author) is refused.
+    """
+    typed = " ".join(text.split())
+    try:
+        topic = parse_topic(typed)
+    except TopicError as exc:
+        if "arXiv" in str(exc):  # an arXiv look-alike: the parser names the nearest ids
+            raise LookupFailure(_KEYWORD_HINT.sub("", str(exc))) from None
+        raise LookupFailure(_not_a_category(typed)) from None
+    if topic.kind not in (TopicKind.CATEGORY, TopicKind.ARCHIVE):
+        raise LookupFailure(_not_a_category(typed))
+    return topic.value
+
+
+def _not_a_category(typed: str) -> str:
+    shown = typed if len(typed) <= _CATEGORY_SHOWN_MAX else typed[:_CATEGORY_SHOWN_MAX - 1] + "…"
+    return (f"{shown} is not an arXiv category; the category filter takes one arXiv category or "
+            "archive, such as cs.LG, stat.ML, math or hep-th. Put other words in the query.")
+
+
+def _api_category(category: str) -> str:
+    """The arXiv API's term for a category or archive: ``cat:cs.LG``, ``cat:cs.*``."""
+    return f"cat:{category}" if taxonomy.is_category(category) else f"cat:{category}.*"
 
 
 class LookupService:
@@ -140,24 +185,30 @@ class LookupService:
         return hit
 
     async def search(self, text: str, category: str | None = None, limit: int = 25,
-                     allow_api: bool = True) -> list[StoredPaper]:
-        """Up to ``limit`` papers for title/abstract words, topped up from arXiv when few are stored."""
+                     allow_api: bool = True) -> SearchResult:
+        """Up to ``limit`` papers for title/abstract words, topped up from arXiv when few are stored.
+
+        ``category`` is what the user typed (blank: no filter); it is checked and normalised here,
+        so every caller (the command, its paging buttons) refuses the same bad filters.
+        """
         words = query_words(text[:MAX_QUERY])
         if not words:
             raise LookupFailure("That query has no words to search for.")
+        category = read_category(category) if category and category.strip() else None
         found = await self.store.search_papers(" ".join(words), category=category, limit=limit)
         if len(found) >= SEARCH_PAGE_TARGET or not allow_api:
-            return found
+            return SearchResult(found, category)
         api_query = " AND ".join(f"all:{w}" for w in words[:6])
         if category:
-            api_query += f" AND cat:{category}"
+            api_query += f" AND {_api_category(category)}"
         try:
             page = await self.api.search(api_query, max_results=limit)
         except (FetchError, ArxivApiError) as exc:
             log.info("arXiv search for %r failed: %s", api_query, exc)
-            return found
+            return SearchResult(found, category)
         if page.papers:
             await self.store.store_papers(page.papers)
         known = {p.arxiv_id for p in found}
         extra = await self.store.papers_by_ids(p.arxiv_id for p in page.papers if p.arxiv_id not in known)
-        return (found + [extra[p.arxiv_id] for p in page.papers if p.arxiv_id in extra])[:limit]
+        papers = found + [extra[p.arxiv_id] for p in page.papers if p.arxiv_id in extra]
+        return SearchResult(papers[:limit], category)

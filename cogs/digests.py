@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.render import CONTENT_MAX, render_digest
 from bot.subscriptions import ScheduleRequest, UserError, describe_schedule, search_timezones
 from bot.text import truncate
-from cogs.checks import manage_channels_only
+from cogs.checks import manage_channels_only, server_channel
 from storage.models import ChannelSettings
 
 if TYPE_CHECKING:
@@ -45,9 +45,9 @@ class Digests(commands.GroupCog, group_name="digest"):
                        timezone: str | None = None, frequency: str | None = None,
                        weekday: str | None = None, max_items: int | None = None,
                        include_replacements: bool | None = None) -> None:
-        assert interaction.guild_id is not None and interaction.channel_id is not None
+        guild_id, channel_id = server_channel(interaction)
         request = ScheduleRequest(time, timezone, frequency, weekday, max_items, include_replacements)
-        channel = await self.bot.subscriptions.schedule(interaction.guild_id, interaction.channel_id, request)
+        channel = await self.bot.subscriptions.schedule(guild_id, channel_id, request)
         due = f" Next digest: <t:{_epoch(channel.next_due)}:F>." if channel.next_due else ""
         await interaction.response.send_message(f"{describe_schedule(channel)}{due}", ephemeral=True,
                                                 allowed_mentions=NONE)
@@ -67,9 +67,9 @@ class Digests(commands.GroupCog, group_name="digest"):
     @app_commands.command(name="preview", description="What this channel's next digest holds so far")
     @app_commands.guild_only()
     async def preview(self, interaction: discord.Interaction) -> None:
-        assert interaction.channel_id is not None
+        _, channel_id = server_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel = await self._followed_channel(interaction.channel_id)
+        channel = await self._followed_channel(channel_id)
         subs = await self.bot.subscriptions.all_subscriptions([channel.channel_id])
         digest = (await self.bot.digests.build([channel], subs))[channel.channel_id]
         if not digest.entries:
@@ -88,10 +88,10 @@ class Digests(commands.GroupCog, group_name="digest"):
     @app_commands.guild_only()
     @manage_channels_only()
     async def now(self, interaction: discord.Interaction) -> None:
-        assert interaction.channel_id is not None
+        _, channel_id = server_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         store = self.bot.services.store
-        channel = await self._followed_channel(interaction.channel_id)
+        channel = await self._followed_channel(channel_id)
         was_paused = channel.paused_reason
         report = await self.bot.dispatcher.run_now(channel.channel_id)
         after = await store.get_channel(channel.channel_id)

@@ -38,7 +38,6 @@ from bot.card import (
 )
 from bot.lookup import LookupFailure, LookupService, PaperHit, read_query
 from bot.subscriptions import UserError
-from bot.topics import parse_topic
 
 if TYPE_CHECKING:
     from bot.app import Paperboy
@@ -160,9 +159,10 @@ class PaperButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             return card_for(hit, shown.apply(action, len(hit.summaries)))
         if (search := parse_search_id(custom_id)) is not None:
             page, category, query = search
-            papers = await lookup_service(interaction.client).search(query, category, SEARCH_LIMIT,
-                                                                     allow_api=False)
-            return render_search_page(query, papers, page, category, len(papers))
+            # The service checks the category from the custom id as it checks a typed one.
+            found = await lookup_service(interaction.client).search(query, category, SEARCH_LIMIT,
+                                                                    allow_api=False)
+            return render_search_page(query, found.papers, page, found.category, len(found.papers))
         if (sums := parse_sums_id(custom_id)) is not None:
             page, arxiv_id = sums
             total = await store.count_summaries(arxiv_id=arxiv_id)
@@ -224,18 +224,17 @@ class Papers(commands.GroupCog, group_name="paper"):
     @app_commands.command(name="search", description="Search papers by title, authors and abstract")
     @app_commands.describe(query="Words to look for", category="Only this arXiv category, e.g. cs.LG")
     async def search(self, interaction: discord.Interaction, query: str, category: str | None = None) -> None:
-        if category:
-            category = str(parse_topic(category))  # one topic parser: 'cs.lg' -> 'cs.LG', typos explained
         service = lookup_service(self.bot)
         clipped = clip_search_query(query)
-        try:
-            papers = await service.search(clipped, category, SEARCH_LIMIT, allow_api=False)
-            if len(papers) < SEARCH_PAGE_SIZE:
+        try:  # the service reads the category ('cs.lg' -> 'cs.LG') and explains a bad one
+            found = await service.search(clipped, category, SEARCH_LIMIT, allow_api=False)
+            if len(found.papers) < SEARCH_PAGE_SIZE:
                 await interaction.response.defer(thinking=True)
-                papers = await service.search(clipped, category, SEARCH_LIMIT)
+                found = await service.search(clipped, category, SEARCH_LIMIT)
         except LookupFailure as exc:
             raise UserError(str(exc)) from None
-        await respond(interaction, render_search_page(clipped, papers, 0, category, len(papers)))
+        await respond(interaction, render_search_page(clipped, found.papers, 0, found.category,
+                                                      len(found.papers)))
 
     @app_commands.command(name="summaries", description="The latest summaries, of all papers or of one")
     @app_commands.describe(query="A paper (id, link or title words); leave empty for all")
