@@ -43,6 +43,9 @@ class Paperboy(commands.Bot):
 
     def __init__(self, services: Services, *, clock: Callable[[], datetime] = utc_now,
                  run_scheduler: bool = True) -> None:
+        # No voice (guilds intent only): without this, building the client warns on every start that
+        # PyNaCl and davey are not installed. discord.py checks (and clears) these flags itself.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),
@@ -56,7 +59,8 @@ class Paperboy(commands.Bot):
         self.digests = DigestBuilder(services.store)
         sender = DiscordSender(self, services.config.discord.requests_per_second)
         self.dispatcher = Dispatcher(services.store, self.digests, sender,
-                                     self.subscriptions.all_subscriptions, clock)
+                                     self.subscriptions.all_subscriptions, clock,
+                                     nonce_window=services.config.discord.nonce_window)
         self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
         self.housekeeping = Housekeeping(services, clock)
         self.alerts = OwnerAlerts(services.store, services.config, self.notify_owner)

@@ -74,6 +74,9 @@ class DiscordConfig:
     gateway_url: Url = Url("wss://gateway.discord.gg/")
     ops_channel_id: int = 0
     requests_per_second: int = 48  # paced under Discord's global 50/s instead of running into 429s
+    # Discord drops a repeated nonce only for "a few minutes": a digest message first sent longer
+    # ago than this is looked for in the channel's history before it is sent again.
+    nonce_window: Duration = Duration("60s")
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,9 @@ def _convert(value: Any, annotation: Any, key: str) -> Any:
         if value < 0:
             raise ConfigError(f"{key}: must not be negative, got {value}")
         return value
+    if annotation is Duration and isinstance(value, int | float) and not isinstance(value, bool):
+        raise ConfigError(f'{key}: expected a duration such as "{value}s", "30m" or "1h" (a quoted '
+                          f"number with a unit: ms, s, m, h, d), got {value!r}")
     if annotation in (str, Duration, Url):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a string, got {value!r}")

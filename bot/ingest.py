@@ -7,9 +7,13 @@ recorded (count, last error) with a next poll that moves out exponentially up to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import re
+import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,7 +27,36 @@ from storage.models import BatchResult, FeedState, PaperRecord
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "not_modified", "empty", "error")
+STATUSES = ("ok", "not_modified", "empty", "error", "skipped")
+POLLER_LEASE = "poller"
+POLLER_LEASE_TTL = 60.0  # seconds; renewed every third of it while a poll round runs
+
+
+_LABEL_PROCESS = re.compile(r"\(pid (\d+) on (.+)\)$")
+
+
+def process_label(command: str = "run") -> str:
+    """Who holds a lease, as an operator reads it: ``paperboy run (pid 4242 on host-1)``."""
+    return f"paperboy {command} (pid {os.getpid()} on {socket.gethostname()})"
+
+
+def died_here(label: str) -> bool:
+    """Whether a lease holder was a process on this host that no longer runs (killed, crashed):
+    its lease need not be waited out. A process of another host is never judged."""
+    found = _LABEL_PROCESS.search(label)
+    if found is None or found.group(2) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, but is not ours to signal
+        return False
+    return False
+
+
+class PollerBusy(Exception):
+    """Another process holds the store's poller lease; the message says which, and until when."""
 
 
 @dataclass(frozen=True)
@@ -75,15 +108,54 @@ def _iso(moment: datetime) -> str:
 class Ingestor:
     """Polls sources into the store."""
 
-    def __init__(self, config: Config, store: Store, http: HttpClient, api: ArxivApiClient) -> None:
+    def __init__(self, config: Config, store: Store, http: HttpClient, api: ArxivApiClient,
+                 holder: str | None = None) -> None:
         self.config = config
         self.store = store
         self.http = http
         self.api = api
+        self.holder = holder or process_label()
 
     async def poll(self, specs: Sequence[FeedSpec]) -> list[FeedReport]:
-        """Poll feeds concurrently (the per-host limiters keep arXiv's pace); one report each."""
-        return list(await asyncio.gather(*(self.poll_feed(spec) for spec in specs)))
+        """Poll feeds concurrently (the per-host limiters keep arXiv's pace); one report each.
+
+        One process polls a store at a time (the store's poller lease, renewed while polling), so
+        arXiv sees one polite client however many processes share the store. When another process
+        holds the lease, every feed is reported ``skipped`` with who holds it.
+        """
+        try:
+            async with self.poller_lease():
+                return list(await asyncio.gather(*(self.poll_feed(spec) for spec in specs)))
+        except PollerBusy as busy:
+            log.info("poll skipped: %s", busy)
+            return [FeedReport(spec.name, spec.url, "skipped", error=str(busy)) for spec in specs]
+
+    @contextlib.asynccontextmanager
+    async def poller_lease(self) -> AsyncIterator[None]:
+        """Hold the store's poller lease while the body runs; :class:`PollerBusy` if taken."""
+        lease = await self.store.acquire_lease(POLLER_LEASE, self.holder, POLLER_LEASE_TTL)
+        if not lease.acquired and died_here(lease.holder):
+            log.info("taking over the poller lease of %s, which no longer runs", lease.holder)
+            lease = await self.store.acquire_lease(POLLER_LEASE, self.holder, POLLER_LEASE_TTL,
+                                                   replacing=lease.holder)
+        if not lease.acquired:
+            raise PollerBusy(f"another process is polling this store: {lease.holder} (its lease "
+                             f"runs until {lease.expires_at[:19]}Z unless renewed)")
+        renewer = asyncio.create_task(self._renew_lease())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await self.store.release_lease(POLLER_LEASE, self.holder)
+
+    async def _renew_lease(self) -> None:
+        while True:
+            await asyncio.sleep(POLLER_LEASE_TTL / 3)
+            lease = await self.store.acquire_lease(POLLER_LEASE, self.holder, POLLER_LEASE_TTL)
+            if not lease.acquired:  # only after a stall longer than the lease: say so, go on
+                log.warning("the poller lease passed to %s while this process was polling", lease.holder)
 
     async def poll_feed(self, spec: FeedSpec) -> FeedReport:
         """Poll one feed; never raises for the feed's own faults, they go into the report."""

@@ -13,7 +13,9 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.app import Paperboy
@@ -29,6 +31,30 @@ class MissingToken(Exception):
     """No bot token in the environment or the configuration."""
 
 
+def discord_failure(exc: BaseException, api_base: str) -> str | None:
+    """One line for an operator when talking to Discord failed, or None when ``exc`` is not that.
+
+    ``paperboy run`` and ``paperboy sync`` both say these; the usual first mistakes are a
+    mistyped token (401), no network, and an ``api_base`` that is not Discord's API.
+    """
+    if isinstance(exc, discord.LoginFailure):
+        return "Discord rejected the bot token (401 Unauthorized): check PAPERBOY_DISCORD_TOKEN"
+    if isinstance(exc, discord.Forbidden):
+        return (f"Discord refused the request ({exc.status}: {exc.text or 'Forbidden'}): is the bot "
+                "in that server, invited with the applications.commands scope?")
+    if isinstance(exc, discord.HTTPException):
+        text = exc.text if exc.text and not exc.text.lstrip().startswith("<") else (
+            "an HTML page, not Discord's API")
+        return (f"Discord at {api_base} answered {exc.status} ({text[:200]}): check discord.api_base "
+                "(normally https://discord.com/api/v10), or try again later")
+    if isinstance(exc, discord.GatewayNotFound | discord.ConnectionClosed):
+        return f"cannot hold a connection to Discord's gateway: {exc}"
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+        reason = str(exc) or type(exc).__name__
+        return f"cannot reach Discord at {api_base}: {reason} (is the network up, is discord.api_base right?)"
+    return None
+
+
 
 async def run_bot(config: Config, *, clock: Callable[[], datetime] = utc_now,
                   run_scheduler: bool = True,
@@ -39,6 +65,9 @@ async def run_bot(config: Config, *, clock: Callable[[], datetime] = utc_now,
         raise MissingToken("no Discord bot token: set PAPERBOY_DISCORD_TOKEN (or discord.token)")
     point_discord_at(config.discord.api_base, config.discord.gateway_url)
     async with open_services(config) as services:
+        if services.store.created:
+            log.info("created a new, empty store at %s (storage.path, from %s)",
+                     Path(config.storage.path).expanduser().absolute(), config.source)
         bot = Paperboy(services, clock=clock, run_scheduler=run_scheduler)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

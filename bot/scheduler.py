@@ -54,10 +54,13 @@ class PollJobs:
             forced = self._force_arxiv and spec.kind == "arxiv"
             if forced or next_poll is None or next_poll <= now:
                 due.append(spec)
-        self._force_arxiv = False
         if not due:
+            self._force_arxiv = False
             return []
         reports = await ingestor.poll(due)
+        if all(r.status == "skipped" for r in reports):
+            return reports  # another process polls this store now: try again on the next tick
+        self._force_arxiv = False
         if self.after_poll is not None:
             await self.after_poll(reports)
         return reports

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.config import Config
 from bot.http import HttpClient
-from bot.ingest import Ingestor
+from bot.ingest import Ingestor, process_label
 from bot.lookup import LookupService
 from bot.sources.arxiv_api import ArxivApiClient
 from storage import Store, open_store
@@ -39,13 +39,17 @@ def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
 
 
 @asynccontextmanager
-async def open_services(config: Config) -> AsyncIterator[Services]:
-    """Open the store and the HTTP client; close both on the way out, whatever happens."""
+async def open_services(config: Config, command: str = "run") -> AsyncIterator[Services]:
+    """Open the store and the HTTP client; close both on the way out, whatever happens.
+
+    ``command`` names this process in the store's leases (``paperboy poll (pid 42 on host)``).
+    """
     store = await open_store(config.storage.path)
     http = HttpClient(config.http, arxiv_host_groups(config))
     try:
         api = ArxivApiClient(http, config.arxiv, store)
-        yield Services(config, store, http, api, Ingestor(config, store, http, api),
+        yield Services(config, store, http, api,
+                       Ingestor(config, store, http, api, holder=process_label(command)),
                        LookupService(store, api))
     finally:
         await http.close()

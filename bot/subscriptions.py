@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.config import Config
 from bot.matching import Subscription
 from bot.schedule import WEEKDAYS, next_due_text, parse_clock, utc_now
-from bot.topics import Topic, TopicError, TopicKind, parse_topic
+from bot.topics import Topic, TopicError, TopicKind, parse_subscription, parse_topic
 from storage.base import Store
 from storage.models import ChannelSettings, SubscriptionRow
 
@@ -68,6 +68,13 @@ class SubscriptionService:
         except TopicError as exc:
             raise UserError(str(exc)) from None
 
+    def parse_subscription(self, text: str) -> tuple[Topic, bool]:
+        """``(topic, exclude)``: a leading ``!`` excludes, as in every door."""
+        try:
+            return parse_subscription(text, self.feed_names)
+        except TopicError as exc:
+            raise UserError(str(exc)) from None
+
     async def channel(self, guild_id: int, channel_id: int) -> ChannelSettings:
         """The channel's settings, created with the configured default schedule on first use."""
         existing = await self.store.get_channel(channel_id)
@@ -77,9 +84,14 @@ class SubscriptionService:
         due = next_due_text(self.clock(), digest.time, digest.timezone, "daily")
         return await self.store.ensure_channel(guild_id, channel_id, digest.time, digest.timezone, due)
 
-    async def add(self, guild_id: int, channel_id: int, text: str, exclude: bool = False) -> Topic:
-        """Follow (or exclude) a topic, within the per-channel and per-guild limits."""
-        topic = self.parse(text)
+    async def add(self, guild_id: int, channel_id: int, text: str,
+                  exclude: bool = False) -> tuple[Topic, bool]:
+        """Follow (or exclude: ``exclude`` or a leading ``!``) a topic, within the limits.
+
+        Returns the topic as read and whether the channel now excludes it.
+        """
+        topic, excluded = self.parse_subscription(text)
+        exclude = exclude or excluded
         await self.channel(guild_id, channel_id)
         current = {topic_of(r): r for r in await self.store.list_subscriptions([channel_id])}
         if topic in current and current[topic].exclude == exclude:
@@ -88,7 +100,7 @@ class SubscriptionService:
             await self._check_limits(guild_id, channel_id)
         await self.store.add_subscription(SubscriptionRow(channel_id, topic.kind.value, topic.key,
                                                           str(topic), exclude))
-        return topic
+        return topic, exclude
 
     async def _check_limits(self, guild_id: int, channel_id: int) -> None:
         limits = self.config.digest

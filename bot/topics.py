@@ -113,6 +113,21 @@ def parse_topic(text: str, feeds: Collection[str] = ()) -> Topic:
         raise
 
 
+EXCLUDE_PREFIX = "!"
+
+
+def parse_subscription(text: str, feeds: Collection[str] = ()) -> tuple[Topic, bool]:
+    """A topic as a channel follows it: ``(topic, exclude)``; a leading ``!`` excludes it.
+
+    ``!cs.AI`` means "not cs.AI" in every door (``/subscribe add``, ``paperboy preview --follow``,
+    an import file's bare topic text); ``keyword:!x`` follows a keyword that starts with ``!``.
+    """
+    stripped = text.strip()
+    exclude = stripped.startswith(EXCLUDE_PREFIX)
+    topic = parse_topic(stripped[len(EXCLUDE_PREFIX):] if exclude else text, feeds)
+    return topic, exclude
+
+
 def _parse(text: str, feeds: Collection[str]) -> Topic:
     """Dispatch on the prefix; ``text`` is already stripped and checked."""
     prefixed = _PREFIX.match(text)

@@ -47,7 +47,8 @@ Import rules
   'cs.lf'; did you mean cs.LG?``). Then one store transaction applies it all, or nothing.
 * Hand-written files may leave out ``exported_at``, ``frequency`` (daily), ``weekday`` (null;
   Monday for weekly), ``max_items`` (10), ``include_replacements`` (false), ``paused_reason``
-  (null) and ``topics`` (none), and may write a topic as a bare string (followed, not excluded).
+  (null) and ``topics`` (none), and may write a topic as a bare string: followed, or excluded
+  when it starts with ``!`` (``"!cs.AI"``), the one topic syntax of every command.
   Unknown keys are errors, so a typo (``"timzone"``) is not silently ignored.
 * A NEW channel starts at the importing store's current ingest sequence number: it gets what
   arrives from now on, not the store's backlog. Its next digest is due at its next digest time.
@@ -83,7 +84,7 @@ from typing import Any
 from bot.config import Config
 from bot.schedule import next_due_text, parse_clock
 from bot.subscriptions import FREQUENCIES, MAX_ITEMS_RANGE, UserError, validate_timezone
-from bot.topics import Topic, TopicError, parse_topic
+from bot.topics import Topic, TopicError, parse_subscription
 from storage.base import Store
 from storage.models import ChannelSettings, SubscriptionRow
 from storage.sqlite import utc_now
@@ -320,26 +321,32 @@ def _validate_topics(items: Any, where: str, feeds: Collection[str]) -> list[tup
     result: list[tuple[Topic, bool]] = []
     for index, item in enumerate(items):
         at = f"{where}[{index}]"
+        explicit: bool | None = None
         if isinstance(item, str):
-            text, exclude = item, False
+            text = item
         elif isinstance(item, dict):
             if "topic" not in item:
                 raise ImportFailure(at, "missing 'topic'")
             _no_unknown_keys(item, _TOPIC_KEYS, at)
-            text, exclude = item["topic"], item.get("exclude", False)
-            if not isinstance(exclude, bool):
-                raise ImportFailure(f"{at}.exclude", f"expected true or false, got {exclude!r}")
+            text, explicit = item["topic"], item.get("exclude")
+            if explicit is not None and not isinstance(explicit, bool):
+                raise ImportFailure(f"{at}.exclude", f"expected true or false, got {explicit!r}")
         else:
             raise ImportFailure(at, f"expected {{\"topic\": ..., \"exclude\": ...}} or text, "
                                     f"got {_json_type(item)}")
         if not isinstance(text, str):
             raise ImportFailure(at, f"a topic is text, got {_json_type(text)}")
         try:
-            topic = parse_topic(text, feeds)
+            topic, exclude = parse_subscription(text, feeds)  # "!cs.AI" excludes, as everywhere
         except TopicError as exc:
             message, shown = str(exc), text.strip()
             named = shown and shown in message  # most parser messages quote the text already
             raise ImportFailure(at, message if named else f"{text!r}: {message}") from None
+        if explicit is not None and explicit != exclude:
+            if exclude:
+                raise ImportFailure(f"{at}.exclude", f"{text!r} starts with '!', which excludes it, "
+                                                     "but exclude is false: write one or the other")
+            exclude = explicit
         if topic in topics:
             raise ImportFailure(at, f"{text!r} is the same topic as {where}[{topics[topic]}] ({topic}); "
                                     f"list each topic once")

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import taxonomy
 from bot.render import escape_feed_text
 from bot.subscriptions import describe_schedule
-from cogs.checks import manage_channels_only
+from cogs.checks import manage_channels_only, server_channel
 
 if TYPE_CHECKING:
     from bot.app import Paperboy
@@ -29,16 +29,17 @@ class Subscriptions(commands.GroupCog, group_name="subscribe"):
 
     @app_commands.command(name="add", description="Follow a topic in this channel (or exclude it)")
     @app_commands.describe(topic="cs.LG, cs, author:Sergey Levine, venue:nips, feed:shortscience "
-                                 "or a keyword phrase",
+                                 "or a keyword; !topic excludes it",
                            exclude="Remove items that match this topic instead of adding them")
     @app_commands.guild_only()
     @manage_channels_only()
     async def add(self, interaction: discord.Interaction, topic: str, exclude: bool = False) -> None:
-        assert interaction.guild_id is not None and interaction.channel_id is not None
-        added = await self.service.add(interaction.guild_id, interaction.channel_id, topic, exclude)
-        verb = "excludes" if exclude else "follows"
-        note = "" if str(added) == topic.strip() else f" (read `{topic.strip()[:80]}` as `{added}`)"
-        count = len(await self.service.topics(interaction.channel_id))
+        guild_id, channel_id = server_channel(interaction)
+        added, excluded = await self.service.add(guild_id, channel_id, topic, exclude)
+        verb = "excludes" if excluded else "follows"
+        typed = topic.strip().removeprefix("!").strip() if excluded else topic.strip()
+        note = "" if str(added) == typed else f" (read `{typed[:80]}` as `{added}`)"
+        count = len(await self.service.topics(channel_id))
         await interaction.response.send_message(
             f"This channel now {verb} **{escape_feed_text(str(added))}**{note}. "
             f"It has {count} topic(s); /digest schedule sets when digests come.",
@@ -55,8 +56,8 @@ class Subscriptions(commands.GroupCog, group_name="subscribe"):
     @app_commands.guild_only()
     @manage_channels_only()
     async def remove(self, interaction: discord.Interaction, topic: str) -> None:
-        assert interaction.channel_id is not None
-        removed = await self.service.remove(interaction.channel_id, topic)
+        _, channel_id = server_channel(interaction)
+        removed = await self.service.remove(channel_id, topic)
         await interaction.response.send_message(
             f"This channel no longer follows **{escape_feed_text(str(removed))}**.",
             ephemeral=True, allowed_mentions=NONE)
@@ -74,9 +75,9 @@ class Subscriptions(commands.GroupCog, group_name="subscribe"):
     @app_commands.command(name="list", description="What this channel follows, and its digest schedule")
     @app_commands.guild_only()
     async def list_(self, interaction: discord.Interaction) -> None:
-        assert interaction.channel_id is not None
-        channel = await self.bot.services.store.get_channel(interaction.channel_id)
-        rows = await self.service.topics(interaction.channel_id)
+        _, channel_id = server_channel(interaction)
+        channel = await self.bot.services.store.get_channel(channel_id)
+        rows = await self.service.topics(channel_id)
         if channel is None or not rows:
             await interaction.response.send_message(
                 "This channel follows nothing yet. A member with Manage Channels can start with "

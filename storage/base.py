@@ -11,6 +11,7 @@ from storage.models import (
     ChannelSettings,
     FeedState,
     IngestedItem,
+    Lease,
     OutboxMessage,
     PaperRecord,
     StoredPaper,
@@ -28,6 +29,8 @@ class Store(Protocol):
     """
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    created: bool  # this open made a new, empty store (the command line says where)
 
     async def close(self) -> None:
         """Finish pending work and release the database."""
@@ -163,6 +166,9 @@ class Store(Protocol):
     async def record_sent(self, message: OutboxMessage, message_id: int, target_channel_id: int) -> None:
         """Record a sent message and mark its items delivered, in one transaction."""
 
+    async def record_attempt(self, message: OutboxMessage, target_channel_id: int, at: str) -> None:
+        """Remember when (first) and where a message was handed to Discord, before it is sent."""
+
     async def advance_cursor(self, channel_id: int, cursor_seq: int, next_due: str | None) -> None:
         """A digest with nothing to send still moves the cursor and the next due time."""
 
@@ -171,6 +177,16 @@ class Store(Protocol):
 
     async def resume_channel(self, channel_id: int) -> None:
         """Clear a channel's pause."""
+
+    # -- leases (one poller per store) -------------------------------------------------------
+
+    async def acquire_lease(self, name: str, holder: str, ttl_seconds: float,
+                            replacing: str | None = None) -> Lease:
+        """Take (or renew) the lease ``name`` for ``ttl_seconds`` unless another holder's is live;
+        ``replacing`` names a holder known to be dead, whose lease is taken at once."""
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (only if ``holder`` still holds it)."""
 
     # -- alerts and housekeeping -------------------------------------------------------------
 

@@ -176,3 +176,15 @@ class OutboxMessage:
     status: str = "pending"
     target_channel_id: int | None = None
     message_id: int | None = None
+    attempted_at: str | None = None  # first handed to Discord (ISO 8601 UTC), None if never
+    attempt_target: int | None = None  # the channel (or thread) it was sent to then
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A named role (e.g. the poller) and the process holding it until ``expires_at``."""
+
+    name: str
+    holder: str
+    expires_at: str
+    acquired: bool  # True when the caller holds it now; False: ``holder`` does

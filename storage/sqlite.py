@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -21,11 +22,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.errors import StoreError
 from storage.models import (
     BatchResult,
     ChannelSettings,
     FeedState,
     IngestedItem,
+    Lease,
     OutboxMessage,
     PaperRecord,
     StoredPaper,
@@ -34,6 +37,7 @@ from storage.models import (
     SummaryRecord,
 )
 from storage.search import fts_match, query_words
+from storage.sqlite_file import APPLICATION_ID, check_store_file
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,42 @@ def _migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The complete SQL statements of a migration script, one by one (triggers included)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statement = pending.strip()
+            pending = ""
+            if statement.rstrip(";").strip() and not _only_comments(statement):
+                yield statement
+    if pending.strip() and not _only_comments(pending):
+        raise ValueError(f"incomplete statement at the end of a migration: {pending.strip()[:80]}")
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
+
+
+def _shown(path: str) -> str:
+    """The store's path as the operator should read it: absolute, so a wrong folder shows."""
+    return path if path == ":memory:" else str(Path(path).expanduser().absolute())
+
+
+async def _set_wal(connection: aiosqlite.Connection) -> None:
+    """WAL mode, persistent in the file; a process creating the store at the same moment may
+    hold the lock the switch needs, so a busy answer is retried for a while."""
+    for attempt in range(50):
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def _dedupe_papers(papers: Sequence[PaperRecord]) -> list[PaperRecord]:
@@ -91,42 +131,92 @@ class SQLiteStore:
         self._db = connection
         self._write_lock = asyncio.Lock()
         self.path = path
+        self.created = False  # True when this open made a new, empty store
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteStore:
-        """Open (creating if needed) the file, switch to WAL and run pending migrations."""
+        """Open (creating if needed) the file, switch to WAL and run pending migrations.
+
+        The file is checked first (:func:`storage.sqlite_file.check_store_file`): anything that is
+        not a Paperboy store is refused before a byte is written. Migrations run under SQLite's
+        write lock with the schema version read inside it, so processes opening one store at the
+        same moment take turns instead of racing.
+        """
         path = str(path)
+        created = False
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+            created = check_store_file(path, _migrations()[-1][0]).new
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"store {_shown(path)} cannot be created: {exc.strerror or exc}") from None
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {_shown(path)} cannot be opened: {exc}") from None
         connection.row_factory = aiosqlite.Row
         try:
-            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA busy_timeout=10000")
+            await _set_wal(connection)
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.execute("PRAGMA busy_timeout=10000")
             store = cls(connection, path)
-            await store._migrate()
+            await store._migrate(created)
+        except sqlite3.Error as exc:
+            await connection.close()
+            raise StoreError(f"store {_shown(path)} cannot be used: {exc}") from None
         except BaseException:
             await connection.close()
             raise
+        store.created = created
         return store
 
     async def close(self) -> None:
         async with self._write_lock:
             await self._db.close()
 
-    async def _migrate(self) -> None:
-        """Apply every migration newer than ``PRAGMA user_version``, each in its own transaction."""
+    async def _migrate(self, created: bool) -> None:
+        """Apply every migration newer than ``PRAGMA user_version``, each in its own transaction.
+
+        The version is read after ``BEGIN IMMEDIATE`` took the write lock: a second process that
+        waited for the lock sees the first one's work and does not repeat it. Every migration
+        also marks the file as a Paperboy store (``PRAGMA application_id``).
+        """
+        migrations = _migrations()
         async with self._db.execute("PRAGMA user_version") as cursor:
-            (current,) = await cursor.fetchone()
-        for number, name, sql in _migrations():
-            if number <= current:
-                continue
-            log.info("applying store migration %s", name)
-            await self._db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+            (found,) = await cursor.fetchone()
+        if found > migrations[-1][0]:
+            raise StoreError(f"store {_shown(self.path)} was written by a newer Paperboy (schema "
+                             f"{found}, this one knows up to {migrations[-1][0]}): upgrade Paperboy")
+        first = last = None
+        for number, name, sql in migrations:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                async with self._db.execute("PRAGMA user_version") as cursor:
+                    (current,) = await cursor.fetchone()
+                if number <= current:
+                    await self._db.execute("COMMIT")
+                    continue
+                log.debug("applying store migration %s", name)
+                for statement in _statements(sql):  # executescript would COMMIT first
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+            first = current if first is None else first
+            last = number
+        if last is None:
+            return
+        if created or first == 0:  # the process that opened it says so, in its own words
+            log.debug("created a new store at %s (schema %d)", _shown(self.path), last)
+        else:
+            log.info("upgraded the store at %s from schema %d to %d", _shown(self.path), first, last)
 
     @asynccontextmanager
     async def _transaction(self) -> Any:
@@ -588,6 +678,16 @@ class SQLiteStore:
                  for kind, key, version in message.items])
         message.status, message.message_id, message.target_channel_id = "sent", message_id, target_channel_id
 
+    async def record_attempt(self, message: OutboxMessage, target_channel_id: int, at: str) -> None:
+        """Remember when (first) and where a message was handed to Discord, before it is sent."""
+        now = at
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE outbox SET attempted_at = coalesce(attempted_at, ?), attempt_target = ?"
+                " WHERE id = ?", (now, target_channel_id, message.id))
+        message.attempted_at = message.attempted_at or now
+        message.attempt_target = target_channel_id
+
     async def advance_cursor(self, channel_id: int, cursor_seq: int, next_due: str | None) -> None:
         """A digest with nothing to send still moves the cursor and the next due time."""
         await self.update_channel(channel_id, cursor_seq=cursor_seq, next_due=next_due,
@@ -911,6 +1011,33 @@ class SQLiteStore:
                 os.remove(name)
 
 
+    # -- leases --------------------------------------------------------------------------------
+
+    async def acquire_lease(self, name: str, holder: str, ttl_seconds: float,
+                            replacing: str | None = None) -> Lease:
+        """Take (or renew) the lease ``name`` for ``ttl_seconds`` unless another holder's is live;
+        ``replacing`` names a holder known to be dead, whose lease is taken at once."""
+        now = datetime.now(UTC)
+        expires = (now + timedelta(seconds=ttl_seconds)).isoformat(timespec="milliseconds")
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+                "  ELSE excluded.acquired_at END, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder OR leases.expires_at <= ? OR leases.holder = ?",
+                (name, holder, now.isoformat(timespec="milliseconds"), expires,
+                 now.isoformat(timespec="milliseconds"), replacing))
+            async with self._db.execute("SELECT holder, expires_at FROM leases WHERE name = ?",
+                                        (name,)) as cursor:
+                current, until = await cursor.fetchone()
+        return Lease(name, current, until, acquired=current == holder)
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (only if ``holder`` still holds it)."""
+        async with self._transaction():
+            await self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
     # -- alerts and housekeeping ---------------------------------------------------------------
 
     async def open_alerts(self) -> set[str]:
@@ -1052,7 +1179,8 @@ def _outbox(row: aiosqlite.Row) -> OutboxMessage:
         id=row["id"], channel_id=row["channel_id"], digest_id=row["digest_id"], position=row["position"],
         nonce=row["nonce"], payload=json.loads(row["payload"]),
         items=[tuple(item) for item in json.loads(row["items"])],  # type: ignore[misc]
-        status=row["status"], target_channel_id=row["target_channel_id"], message_id=row["message_id"])
+        status=row["status"], target_channel_id=row["target_channel_id"], message_id=row["message_id"],
+        attempted_at=row["attempted_at"], attempt_target=row["attempt_target"])
 
 
 def _stored_paper(row: aiosqlite.Row, versions: list[int]) -> StoredPaper:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +16,8 @@ from typing import Any
 from bot.app import Paperboy
 from bot.config import Config
 from bot.launcher import run_bot
-from tests.doubles.discord_double import DiscordDouble
-from tests.helpers import make_config
+from tests.doubles.discord_double import DiscordDouble, RemoteDouble
+from tests.helpers import REPO, make_config
 
 ABS_URL = re.compile(r"https://arxiv\.org/abs/([^\s/)]+?)(?:v\d+)?$")
 
@@ -80,3 +83,53 @@ def delivered_ids(messages: list[dict[str, Any]]) -> list[str]:
             if match:
                 ids.append(match.group(1))
     return ids
+
+
+# -- the bot in a process of its own (SIGKILL tests) ----------------------------------------------
+
+
+def write_process_config(path: Path, config: Config, remote: RemoteDouble, **discord: object) -> Path:
+    """A config file for ``paperboy run`` in a subprocess: the test's store and feed server, the
+    standalone double, and ``discord`` keys (e.g. ``requests_per_second=3``)."""
+    extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in discord.items())
+    path.write_text(f'''feeds = []
+[discord]
+token = "test-token"
+api_base = "{remote.api_base}"
+gateway_url = "{remote.gateway_url}"
+{extra}[storage]
+path = "{config.storage.path}"
+[arxiv]
+rss_url = "{config.arxiv.rss_url}"
+api_url = "{config.arxiv.api_url}"
+request_interval = "0s"
+categories = []
+''', encoding="utf-8")
+    return path
+
+
+async def start_bot_process(config_path: Path) -> asyncio.subprocess.Process:
+    """``paperboy run`` in a subprocess, its log appended to ``bot.log`` beside the config."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PAPERBOY_DISCORD_TOKEN", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config_path), "run",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=open(config_path.parent / "bot.log", "ab"))
+
+
+async def remote_bot_messages(remote: RemoteDouble, channel_id: int) -> list[dict[str, Any]]:
+    """The bot's messages in a channel of the standalone double and in its threads."""
+    messages = await remote.channel_messages(channel_id, include_threads=True)
+    return [m for m in messages if m.get("author", {}).get("bot")]
+
+
+async def wait_for_remote_messages(remote: RemoteDouble, channel_id: int, count: int,
+                                   timeout: float) -> list[dict[str, Any]]:
+    """The bot's messages once there are ``count`` of them, or what there is at the timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        messages = await remote_bot_messages(remote, channel_id)
+        if len(messages) >= count or loop.time() > deadline:
+            return messages
+        await asyncio.sleep(0.1)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,29 +12,17 @@ from bot.config import Config
 from bot.ingest import feed_specs
 from bot.services import open_services
 from storage.models import SubscriptionRow
-from tests.bot_harness import delivered_ids
-from tests.doubles.discord_double import DoubleProcess, RemoteDouble
+from tests.bot_harness import (
+    delivered_ids,
+    remote_bot_messages,
+    start_bot_process,
+    wait_for_remote_messages,
+    write_process_config,
+)
+from tests.doubles.discord_double import DoubleProcess
 from tests.doubles.feed_server import FeedServer
-from tests.helpers import BIG_FEED, REPO, make_config, shared_feed
+from tests.helpers import BIG_FEED, make_config, shared_feed
 from tests.test_bot_digest import expected_cs_lg
-
-
-def _write_config(path: Path, config: Config, remote: RemoteDouble) -> Path:
-    path.write_text(f'''feeds = []
-[discord]
-token = "test-token"
-api_base = "{remote.api_base}"
-gateway_url = "{remote.gateway_url}"
-requests_per_second = 3
-[storage]
-path = "{config.storage.path}"
-[arxiv]
-rss_url = "{config.arxiv.rss_url}"
-api_url = "{config.arxiv.api_url}"
-request_interval = "0s"
-categories = []
-''', encoding="utf-8")
-    return path
 
 
 async def _prepare_store(config: Config, guild_id: int, channel_id: int) -> None:
@@ -50,29 +36,6 @@ async def _prepare_store(config: Config, guild_id: int, channel_id: int) -> None
         assert report.new_papers > 1000
 
 
-async def _bot_messages(remote: RemoteDouble, channel_id: int) -> list[dict]:  # type: ignore[type-arg]
-    messages = await remote.channel_messages(channel_id, include_threads=True)
-    return [m for m in messages if m.get("author", {}).get("bot")]
-
-
-async def _start_bot(config_path: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("PAPERBOY_DISCORD_TOKEN", None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config_path), "run",
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=open(config_path.parent / "bot.log", "ab"))
-
-
-async def _wait_for(remote: RemoteDouble, channel_id: int, count: int, timeout: float) -> list[dict]:  # type: ignore[type-arg]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        messages = await _bot_messages(remote, channel_id)
-        if len(messages) >= count or loop.time() > deadline:
-            return messages
-        await asyncio.sleep(0.1)
-
-
 async def test_sigkill_mid_digest_then_restart_delivers_each_item_once(
         tmp_path: Path, feed_server: FeedServer) -> None:
     big = shared_feed(BIG_FEED)
@@ -82,24 +45,24 @@ async def test_sigkill_mid_digest_then_restart_delivers_each_item_once(
     async with DoubleProcess(state_file=tmp_path / "discord.json") as remote:
         channel = remote.channel_id
         await _prepare_store(config, remote.guild_id, channel)
-        config_path = _write_config(tmp_path / "config.toml", config, remote)
+        config_path = write_process_config(tmp_path / "config.toml", config, remote, requests_per_second=3)
 
-        first = await _start_bot(config_path)
+        first = await start_bot_process(config_path)
         try:
-            partial = await _wait_for(remote, channel, 4, timeout=60)
+            partial = await wait_for_remote_messages(remote, channel, 4, timeout=60)
         finally:
             first.send_signal(signal.SIGKILL)
             await first.wait()
         assert len(partial) >= 4, "the digest had started"
-        partial = await _bot_messages(remote, channel)
+        partial = await remote_bot_messages(remote, channel)
         total_messages = partial[0]["content"].rsplit("/", 1)[-1].rstrip(")")
         assert len(partial) < int(total_messages), "killed in the middle of the digest"
 
-        second = await _start_bot(config_path)
+        second = await start_bot_process(config_path)
         try:
-            done = await _wait_for(remote, channel, int(total_messages), timeout=90)
+            done = await wait_for_remote_messages(remote, channel, int(total_messages), timeout=90)
             await asyncio.sleep(1.5)  # anything extra would show up now
-            done = await _bot_messages(remote, channel)
+            done = await remote_bot_messages(remote, channel)
         finally:
             second.send_signal(signal.SIGTERM)
             await asyncio.wait_for(second.wait(), 30)

@@ -50,6 +50,8 @@ async def test_sigkill_mid_poll_loses_and_duplicates_nothing(
     feed_server.serve("/rss/cs.LG", shared_feed(BIG_FEED))
     config = make_config(tmp_path, feed_server.port)
     config_path = write_config(tmp_path / "config.toml", config)
+    if kill_at == "applying store migration":  # migrations are logged one by one at DEBUG only
+        config_path.write_text(config_path.read_text() + '[logging]\nlevel = "DEBUG"\n')
 
     killed = await _kill_when(await _poll_process(config_path), kill_at)
     assert killed, "the poll finished before it could be killed"

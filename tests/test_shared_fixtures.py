@@ -18,7 +18,6 @@ from typing import Any
 
 import feedparser
 import pytest
-from aiohttp import web
 
 from bot.ingest import FeedSpec, feed_specs
 from bot.services import Services, open_services
@@ -314,27 +313,14 @@ async def test_deep_dream_pages_overlap_but_each_paper_is_stored_once(
         assert (await services.store.counts())["papers"] == len(first | second)
 
 
-async def test_api_error_feed_with_its_real_http_400_status(tmp_path: Path) -> None:
+async def test_api_error_feed_with_its_real_http_400_status(tmp_path: Path, feed_server: FeedServer) -> None:
     """arXiv sends its error feed with HTTP 400: arXiv's own message must still reach the caller."""
-    body = shared_feed(API_ERROR).read_bytes()
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(status=400, body=body, content_type="application/atom+xml")
-
-    app = web.Application()
-    app.router.add_get("/api/query", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        config = make_config(tmp_path, port, categories=[], http=HTTP)
-        async with open_services(config) as services:
-            with pytest.raises(ArxivApiError, match="incorrect id format"):
-                await services.api.fetch_by_ids(["abc"])
-    finally:
-        await runner.cleanup()
+    feed_server.fault("/api/query", status=400, error_body=shared_feed(API_ERROR).read_bytes(),
+                      content_type="application/atom+xml")
+    config = make_config(tmp_path, feed_server.port, categories=[], http=HTTP)
+    async with open_services(config) as services:
+        with pytest.raises(ArxivApiError, match="incorrect id format"):
+            await services.api.fetch_by_ids(["abc"])
 
 
 def test_every_file_has_a_route() -> None:

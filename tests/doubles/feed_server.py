@@ -28,6 +28,7 @@ class Route:
     endless: bool = False  # stream zero bytes forever (until the client stops)
     fail_times: int | None = None  # answer ``status`` this many times then the body; None: always
     trickle: float = 0.0  # seconds between 64 KiB chunks of the body
+    error_body: bytes | None = None  # what a non-200 ``status`` answers (default: "status N")
 
 
 @dataclass
@@ -92,6 +93,9 @@ class FeedServer:
         if route.status != 200 and (route.fail_times is None or route.fail_times > 0):
             if route.fail_times is not None:
                 route.fail_times -= 1
+            if route.error_body is not None:
+                return web.Response(status=route.status, body=route.error_body, headers=route.headers,
+                                    content_type=route.content_type.split(";")[0])
             return web.Response(status=route.status, text=f"status {route.status}", headers=route.headers)
         if route.endless:
             return await self._endless(request)
