@@ -2,7 +2,7 @@
 
 The double runs in its own process (so its CPU does not share the bot's event loop) with one guild
 of ``--channels`` text channels and a global limit of ``--limit`` requests/s (a sliding 1 s window
-over all routes, 429 global above it). The bot is started through ``bot.launcher.run_bot`` (the
+over all routes, 429 global above it). The bot is started through ``bot.process.launcher.run_bot`` (the
 ``paperboy run`` code path) with the scheduler off and its store in a temp dir. Every channel
 follows cs.LG; a small arXiv feed with ``--papers`` cs.LG papers is polled from a local feed
 server, so each channel's digest is exactly one message. All channels become due at once and
@@ -37,9 +37,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.app import Paperboy  # noqa: E402
-from bot.delivery import Pacer  # noqa: E402
-from bot.schedule import next_due_text  # noqa: E402
+from bot.core.schedule import next_due_text  # noqa: E402
+from bot.discord_side.client import Paperboy  # noqa: E402
+from bot.discord_side.delivery import Pacer  # noqa: E402
 from storage.models import SubscriptionRow  # noqa: E402
 from tests.bot_harness import FakeClock, started_bot  # noqa: E402
 from tests.doubles.discord_double import DoubleProcess, RemoteDouble  # noqa: E402

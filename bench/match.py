@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot import taxonomy  # noqa: E402
-from bot.matching import (  # noqa: E402
+from bot.core.matching import (  # noqa: E402
     Match,
     Matchable,
     Subscription,
@@ -44,8 +44,8 @@ from bot.matching import (  # noqa: E402
     matchable,
     naive_match,
 )
-from bot.sources.arxiv_rss import parse_arxiv_rss  # noqa: E402
-from bot.topics import Topic, TopicError, parse_topic  # noqa: E402
+from bot.core.topics import Topic, TopicError, parse_topic  # noqa: E402
+from bot.ingest.sources.arxiv_rss import parse_arxiv_rss  # noqa: E402
 from storage.models import IngestedItem, PaperRecord, StoredPaper  # noqa: E402
 
 DEFAULT_FEED = REPO.parent / "shared" / "fixtures" / "feeds" / "arxiv_rss2024_all_archives_2024-11-28.xml"

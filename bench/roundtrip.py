@@ -1,7 +1,7 @@
 """`/paper show` answered from the store, through the Discord double: INTERACTION_CREATE to callback.
 
 The double runs in this process (its own latency is part of the figure, as Discord's would be);
-the bot is started by ``bot.launcher.run_bot``, the code ``paperboy run`` uses, with the
+the bot is started by ``bot.process.launcher.run_bot``, the code ``paperboy run`` uses, with the
 scheduler off. Used by ``bench/lookup.py``; runnable alone against any store file:
 
     python bench/roundtrip.py --db PATH [--queries 200]
@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.config import parse_config  # noqa: E402
-from bot.discordapi import discord_endpoints, point_discord_at  # noqa: E402
+from bot.core.config import parse_config  # noqa: E402
+from bot.discord_side.endpoints import discord_endpoints, point_discord_at  # noqa: E402
 from tests.bot_harness import FakeClock, started_bot  # noqa: E402
 from tests.doubles.discord_double import DiscordDouble  # noqa: E402
 

@@ -1,5 +1,5 @@
 """``python -m bot``: the same command line as ``paperboy``."""
 
-from bot.cli import main
+from bot.process.cli import main
 
 raise SystemExit(main())

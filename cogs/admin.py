@@ -10,12 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.render import EMBED_DESCRIPTION_MAX, EMBED_FIELD_VALUE_MAX
-from bot.subscriptions import describe_schedule
-from bot.text import truncate
+from bot.core.text import truncate
+from bot.discord_side.render import EMBED_DESCRIPTION_MAX, EMBED_FIELD_VALUE_MAX
+from bot.services.subscriptions import describe_schedule
 
 if TYPE_CHECKING:
-    from bot.app import Paperboy
+    from bot.discord_side.client import Paperboy
 
 NONE = discord.AllowedMentions.none()
 ARXIV_THANKS = "Thank you to arXiv for use of its open access interoperability."

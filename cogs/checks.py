@@ -10,7 +10,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.subscriptions import UserError
+from bot.services.subscriptions import UserError
 
 SERVER_CHANNELS_ONLY = "Paperboy's channel commands work in server channels only."
 NOT_IN_SERVER = ("Paperboy is not a member of this server, so its channel commands do not work here: "

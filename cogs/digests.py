@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render import CONTENT_MAX, render_digest
-from bot.subscriptions import ScheduleRequest, UserError, describe_schedule, search_timezones
-from bot.text import truncate
+from bot.core.text import truncate
+from bot.discord_side.render import CONTENT_MAX, render_digest
+from bot.services.subscriptions import ScheduleRequest, UserError, describe_schedule, search_timezones
 from cogs.checks import manage_channels_only, server_channel
 from storage.models import ChannelSettings
 
 if TYPE_CHECKING:
-    from bot.app import Paperboy
+    from bot.discord_side.client import Paperboy
 
 NONE = discord.AllowedMentions.none()
 FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("daily", "weekly", "instant")]

@@ -1,6 +1,7 @@
 """/paper show|search|summaries|venue: look any paper up, with its abstract and its summaries.
 
-Thin: the query goes to :class:`bot.lookup.LookupService`, the answer through :mod:`bot.card`.
+Thin: the query goes to :class:`bot.services.lookup.LookupService`, the answer through
+:mod:`bot.discord_side.card`.
 The store answers within the 3 s Discord allows; before any call to arXiv the interaction is
 deferred. Buttons and the select menu are dynamic items whose state lives in their custom ids,
 so they keep working on old messages after a restart.
@@ -18,8 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import send_ephemeral
-from bot.card import (
+from bot.discord_side.card import (
     OPEN_CUSTOM_ID,
     SEARCH_PAGE_SIZE,
     SUMMARIES_PAGE_SIZE,
@@ -36,11 +36,12 @@ from bot.card import (
     render_venue_page,
     venue_counts,
 )
-from bot.lookup import LookupFailure, LookupService, PaperHit, read_query
-from bot.subscriptions import UserError
+from bot.discord_side.client import send_ephemeral
+from bot.services.lookup import LookupFailure, LookupService, PaperHit, read_query
+from bot.services.subscriptions import UserError
 
 if TYPE_CHECKING:
-    from bot.app import Paperboy
+    from bot.discord_side.client import Paperboy
 
 log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()

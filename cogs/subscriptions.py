@@ -8,13 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import taxonomy
-from bot.render import escape_feed_text
-from bot.subscriptions import describe_schedule
+from bot.core import taxonomy
+from bot.discord_side.render import escape_feed_text
+from bot.services.subscriptions import describe_schedule
 from cogs.checks import manage_channels_only, server_channel
 
 if TYPE_CHECKING:
-    from bot.app import Paperboy
+    from bot.discord_side.client import Paperboy
 
 NONE = discord.AllowedMentions.none()
 

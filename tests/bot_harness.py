@@ -1,4 +1,5 @@
-"""Running the real bot (``bot.launcher.run_bot``, what ``paperboy run`` calls) against the doubles."""
+"""Running the real bot (``bot.process.launcher.run_bot``, what ``paperboy run`` calls) against
+the doubles."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import Paperboy
-from bot.config import Config
-from bot.launcher import run_bot
+from bot.core.config import Config
+from bot.discord_side.client import Paperboy
+from bot.process.launcher import run_bot
 from tests.doubles.discord_double import DiscordDouble, RemoteDouble
 from tests.helpers import REPO, make_config
 

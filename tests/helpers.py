@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, parse_config
+from bot.core.config import Config, parse_config
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_FIXTURES = REPO / "tests" / "fixtures"

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import Paperboy
-from bot.config import Config
+from bot.core.config import Config
+from bot.discord_side.client import Paperboy
 from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
 from tests.doubles.discord_double import (  # noqa: F401
     DEFAULT_MEMBER_PERMISSIONS,

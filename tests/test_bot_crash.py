@@ -8,9 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config import Config
-from bot.ingest import feed_specs
-from bot.services import open_services
+from bot.core.config import Config
+from bot.ingest.poller import feed_specs
+from bot.services.wiring import open_services
 from storage.models import SubscriptionRow
 from tests.bot_harness import (
     delivered_ids,

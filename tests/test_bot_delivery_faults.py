@@ -24,7 +24,7 @@ from typing import Any
 import discord.http
 import pytest
 
-from bot.app import Paperboy
+from bot.discord_side.client import Paperboy
 from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
 from tests.doubles.discord_double import (  # noqa: F401
     DEFAULT_BOT_PERMISSIONS,

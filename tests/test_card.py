@@ -1,8 +1,8 @@
-"""The /paper surface (bot.card): the paper card, its state in custom ids, search, summaries and
+"""The /paper surface (bot.discord_side.card): the paper card, its state in custom ids, search, summaries and
 venue pages, the terminal card and JSON. Records are written here (HIRO-like), not read from files.
 
-Every payload is checked by the renderer's own :func:`bot.render.payload_violations` and, when the
-Discord double is importable, by its independent reading of Discord's limits.
+Every payload is checked by the renderer's own :func:`bot.discord_side.render.payload_violations`
+and, when the Discord double is importable, by its independent reading of Discord's limits.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.card import (
+from bot.discord_side.card import (
     ABSTRACT_COLLAPSED,
     BAR_WIDTH,
     OPEN_CUSTOM_ID,
@@ -44,7 +44,7 @@ from bot.card import (
     venue_name,
     venue_year,
 )
-from bot.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, payload_violations
+from bot.discord_side.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, payload_violations
 from storage.models import StoredPaper, StoredSummary
 
 try:  # the Discord double's validator: an independent reading of the limits

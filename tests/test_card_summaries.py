@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from bot.card import (
+from bot.core.text import is_heading_text, markdown_headings_to_bold, markdown_opening
+from bot.discord_side.card import (
     ABSTRACT_COLLAPSED,
     SUMMARY_COLLAPSED,
     CardState,
     render_card_text,
     render_paper_card,
 )
-from bot.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, summary_markdown
-from bot.text import is_heading_text, markdown_headings_to_bold, markdown_opening
+from bot.discord_side.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, summary_markdown
 from tests.test_card import PING, all_text, buttons, check, make_paper, make_summary
 
 try:

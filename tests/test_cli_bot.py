@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.render import payload_violations
+from bot.discord_side.render import payload_violations
 from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
 from tests.doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, make_config, shared_feed, write_config

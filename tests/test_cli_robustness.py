@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import feed_specs
-from bot.services import open_services
+from bot.ingest.poller import feed_specs
+from bot.services.wiring import open_services
 from storage import open_store
 from storage.sqlite import _migrations
 from storage.sqlite_file import APPLICATION_ID

@@ -22,8 +22,8 @@ from typing import Any
 import discord
 import pytest
 
-from bot.lookup import LookupFailure, read_category
-from bot.subscriptions import UserError
+from bot.services.lookup import LookupFailure, read_category
+from bot.services.subscriptions import UserError
 from cogs.checks import NOT_IN_SERVER, SERVER_CHANNELS_ONLY, server_channel
 from tests.bot_harness import FakeClock, bot_config, started_bot
 from tests.doubles.discord_double import (  # noqa: F401

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot import cli
-from bot.config import load_config
-from bot.ingest import feed_specs
+from bot.core.config import load_config
+from bot.ingest.poller import feed_specs
+from bot.process import cli
 
 PAPERBOY = Path(sys.executable).with_name("paperboy")
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.s3cr3t-t0ken-never-to-be-printed"

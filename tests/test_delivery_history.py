@@ -48,7 +48,7 @@ async def test_a_message_posted_but_not_recorded_is_found_after_the_window(
         assert len(digest_messages(s.double, s.channel)) == skip + 1
         discord_double.age_nonces(10)  # Discord has forgotten the nonce
         s.clock.set(s.clock.now + timedelta(minutes=10))  # and so has the bot's window
-        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        with caplog.at_level(logging.INFO, logger="bot.discord_side.delivery"):
             report = await s.bot.dispatcher.run_due()
         assert report.messages == MESSAGES - skip
         assert_each_once(s.double, s.channel)
@@ -78,7 +78,7 @@ async def test_without_read_message_history_the_message_is_sent_again_and_said(
         s.clock.set(s.clock.now + timedelta(minutes=10))
         thread = s.double.threads(s.channel)[0]["id"]
         s.double.set_bot_permissions(s.channel, DEFAULT_BOT_PERMISSIONS & ~Perm.READ_MESSAGE_HISTORY)
-        with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        with caplog.at_level(logging.WARNING, logger="bot.discord_side.delivery"):
             report = await s.bot.dispatcher.run_due()
         assert (report.messages, report.paused) == (1, 0)
         assert "cannot read the history" in caplog.text and "may show twice" in caplog.text
@@ -91,12 +91,12 @@ async def test_each_digest_run_and_every_pause_and_resume_is_logged(
         caplog: pytest.LogCaptureFixture) -> None:
     async with digest_ready(tmp_path, discord_double, feed_server) as s:
         s.double.set_bot_permissions(s.channel, DEFAULT_BOT_PERMISSIONS & ~Perm.SEND_MESSAGES)
-        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        with caplog.at_level(logging.INFO, logger="bot.discord_side.delivery"):
             await s.bot.dispatcher.run_due()
             s.double.set_bot_permissions(s.channel, DEFAULT_BOT_PERMISSIONS)
             await command(s.double, "digest now")
         server = f"(server {s.double.guild_id})"
-        lines = [r.getMessage() for r in caplog.records if r.name == "bot.delivery"]
+        lines = [r.getMessage() for r in caplog.records if r.name == "bot.discord_side.delivery"]
         assert any(line.startswith(f"pausing digests of channel {s.channel} {server}") for line in lines)
         assert any(line.startswith(f"resumed digests of channel {s.channel} {server}") for line in lines)
         runs = [line for line in lines if line.startswith(f"digest for channel {s.channel} {server}")]

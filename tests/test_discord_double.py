@@ -16,7 +16,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discordapi import discord_endpoints, point_discord_at
+from bot.discord_side.endpoints import discord_endpoints, point_discord_at
 from tests.doubles.discord_double import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_MEMBER_PERMISSIONS,
@@ -361,7 +361,7 @@ async def test_gateway_resume_after_reconnect(running: tuple[commands.Bot, Disco
 BOT_PROCESS = """
 import sys, discord
 from discord.ext import commands
-from bot.discordapi import point_discord_at
+from bot.discord_side.endpoints import point_discord_at
 
 api_base, gateway_url, name, channel_id = sys.argv[1:5]
 point_discord_at(api_base, gateway_url)

@@ -367,7 +367,7 @@ async def test_stop_releases_what_is_held(http: aiohttp.ClientSession) -> None:
 HOLD_BOT = """
 import sys, discord
 from discord.ext import commands
-from bot.discordapi import point_discord_at
+from bot.discord_side.endpoints import point_discord_at
 
 api_base, gateway_url, channel_id = sys.argv[1:4]
 point_discord_at(api_base, gateway_url)

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from bot.config import load_config
+from bot.core.config import load_config
 from tests.helpers import REPO
 
 DOCKERFILE = REPO / "Dockerfile"

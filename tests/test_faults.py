@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from bot.ingest import FeedReport, FeedSpec, feed_specs
-from bot.services import Services, open_services
+from bot.ingest.poller import FeedReport, FeedSpec, feed_specs
+from bot.services.wiring import Services, open_services
 from tests.doubles.feed_server import FeedServer
 from tests.helpers import OWN_FIXTURES, make_config, write_config
 
@@ -448,12 +448,12 @@ async def test_failing_feeds_do_not_stop_the_others(tmp_path: Path, feed_server:
 async def test_a_crashing_parser_does_not_stop_the_others(
         tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected exception in one feed (a parser bug) is that feed's error, not everyone's."""
-    import bot.ingest
+    import bot.ingest.poller
 
     def broken(body: bytes, content_type: str = "", source: str = "") -> Any:
         raise ValueError("parser bug")
 
-    monkeypatch.setitem(bot.ingest.PARSERS, "shortscience", broken)
+    monkeypatch.setitem(bot.ingest.poller.PARSERS, "shortscience", broken)
     feed_server.serve("/rss/cs.LG", arxiv_rss(["2411.17700"]))
     url = feed_server.serve("/ss.xml", summary_rss(NOTES))
     async with services_for(tmp_path, feed_server, categories=["cs.LG"],

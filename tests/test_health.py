@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.ingest import feed_specs
-from bot.services import open_services
+from bot.ingest.poller import feed_specs
+from bot.services.wiring import open_services
 from tests.bot_harness import FakeClock, bot_config, started_bot
 from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
 from tests.doubles.feed_server import FeedServer
@@ -41,7 +41,7 @@ async def test_health_follows_store_heartbeat_and_polls(tmp_path: Path, feed_ser
     code, out = await health(config_path)
     assert code == 1 and "heartbeat" in out, "the bot is not running"
 
-    from bot.health import write_heartbeat
+    from bot.services.health import write_heartbeat
 
     write_heartbeat(heartbeat, {"pid": 1})
     code, out = await health(config_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import (
+from bot.core.ids import (
     ArxivId,
     InvalidArxivId,
     arxiv_id_from_doi,

@@ -7,8 +7,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from bot.ingest import feed_specs
-from bot.services import open_services
+from bot.ingest.poller import feed_specs
+from bot.services.wiring import open_services
 from tests.doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, arxiv_feed, arxiv_item, make_config, shared_feed
 

@@ -17,9 +17,9 @@ import discord
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
-from bot.app import Paperboy
-from bot.launcher import run_bot
-from bot.logs import setup_logging
+from bot.discord_side.client import Paperboy
+from bot.process.launcher import run_bot
+from bot.process.logs import setup_logging
 from tests.bot_harness import FakeClock, bot_config
 from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
 from tests.doubles.feed_server import FeedServer

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from bot import matching
-from bot.matching import (
+from bot.core import matching
+from bot.core.matching import (
     Matchable,
     Subscription,
     SubscriptionIndex,
@@ -17,7 +17,7 @@ from bot.matching import (
     naive_match,
     venue_keys,
 )
-from bot.topics import Topic, TopicKind, parse_topic
+from bot.core.topics import Topic, TopicKind, parse_topic
 from storage.models import IngestedItem, StoredPaper, StoredSummary
 
 FEEDS = ("shortscience", "paperswithcode")

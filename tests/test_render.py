@@ -12,8 +12,9 @@ from typing import Any
 import discord
 import pytest
 
-from bot import render
-from bot.render import (
+from bot.core.text import latex_to_unicode, markdown_headings_to_bold, math_to_unicode, truncate
+from bot.discord_side import render
+from bot.discord_side.render import (
     CONTENT_MAX,
     EMBED_FIELD_VALUE_MAX,
     EMBED_TITLE_MAX,
@@ -31,7 +32,6 @@ from bot.render import (
     render_text_card,
     summary_markdown,
 )
-from bot.text import latex_to_unicode, markdown_headings_to_bold, math_to_unicode, truncate
 from storage.models import StoredPaper, StoredSummary
 
 try:  # the Discord double's own validator, an independent reading of the limits

@@ -19,10 +19,10 @@ from typing import Any
 import feedparser
 import pytest
 
-from bot.ingest import FeedSpec, feed_specs
-from bot.services import Services, open_services
-from bot.sources import PARSERS, FeedParseError, ParsedFeed
-from bot.sources.arxiv_api import ArxivApiError
+from bot.ingest.poller import FeedSpec, feed_specs
+from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
+from bot.ingest.sources.arxiv_api import ArxivApiError
+from bot.services.wiring import Services, open_services
 from storage.models import FeedState
 from tests.doubles.feed_server import FeedServer
 from tests.helpers import SHARED_FEEDS, make_config, shared_feed

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot import taxonomy
-from bot.taxonomy import (
+from bot.core import taxonomy
+from bot.core.taxonomy import (
     ALIASES,
     ARCHIVES,
     CATEGORIES,

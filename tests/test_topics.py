@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from bot.taxonomy import ARCHIVES, CATEGORIES, canonical
-from bot.topics import MAX_TOPIC_LENGTH, Topic, TopicError, TopicKind, parse_topic, parse_topics
+from bot.core.taxonomy import ARCHIVES, CATEGORIES, canonical
+from bot.core.topics import MAX_TOPIC_LENGTH, Topic, TopicError, TopicKind, parse_topic, parse_topics
 
 FEEDS = ("shortscience", "paperswithcode")
 

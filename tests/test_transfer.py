@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.ingest import feed_specs
-from bot.services import open_services
-from bot.subscriptions import ScheduleRequest, SubscriptionService
-from bot.transfer import (
+from bot.ingest.poller import feed_specs
+from bot.services.subscriptions import ScheduleRequest, SubscriptionService
+from bot.services.transfer import (
     FORMAT_KEY,
     ImportFailure,
     ImportReport,
@@ -25,6 +24,7 @@ from bot.transfer import (
     export_document,
     import_document,
 )
+from bot.services.wiring import open_services
 from storage import SQLiteStore, open_store
 from storage.models import ChannelSettings, PaperRecord, SubscriptionRow
 from tests.doubles.feed_server import FeedServer

@@ -1,8 +1,8 @@
 """A fake Discord -- REST API and gateway websocket -- that the unmodified discord.py talks to.
 
-Tests point discord.py at it (``bot.discordapi.point_discord_at``) so slash commands, autocomplete,
-deferrals, followups and channel messages travel the library's real code paths, and every payload
-the bot sends is checked against Discord's documented limits.
+Tests point discord.py at it (``bot.discord_side.endpoints.point_discord_at``) so slash commands,
+autocomplete, deferrals, followups and channel messages travel the library's real code paths, and
+every payload the bot sends is checked against Discord's documented limits.
 
 In-process use (pytest-asyncio)::
 
@@ -3673,7 +3673,7 @@ async def discord_double_fixture() -> AsyncIterator[DiscordDouble]:
     test provokes on purpose). Register it in a test module with
     ``from tests.doubles.discord_double import discord_double_fixture  # noqa: F401``.
     """
-    from bot.discordapi import discord_endpoints, point_discord_at
+    from bot.discord_side.endpoints import discord_endpoints, point_discord_at
 
     previous = discord_endpoints()
     double = DiscordDouble()

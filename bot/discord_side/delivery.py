@@ -1,0 +1,376 @@
+"""Delivery: digest messages from the outbox to Discord, exactly once.
+
+Each message's nonce is stored (with its payload and items) before it is sent, and Discord's
+``enforce_nonce`` makes a resend after a crash return the first message instead of a second one.
+After a send, the message id is recorded and its items marked delivered in one transaction.
+Discord drops a repeated nonce only for a few minutes, so the time of the first attempt is stored
+too: a message whose attempt is older than ``discord.nonce_window`` (a restart after a crash loop
+or a reboot) is first looked for in the destination's history, and a matching message of the
+bot's own counts as sent. Where the history cannot be read (no Read Message History), the message
+is sent again with its nonce and a warning says it may show twice: a possible duplicate is
+better than a lost digest.
+429: discord.py waits and goes on. 403/404 on a channel: the channel is paused with the reason and
+its messages stay in the outbox. 5xx and network errors: left in the outbox for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import discord
+from discord.http import Route
+
+from bot.core.digest import ChannelDigest, DigestBuilder
+from bot.core.matching import Subscription
+from bot.core.schedule import next_due_text, utc_now
+from bot.discord_side.render import render_digest
+from storage.base import Store
+from storage.models import ChannelSettings, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+THREAD_ALREADY_EXISTS = 160004
+
+
+class ChannelUnavailable(Exception):
+    """The bot cannot post in the channel (403 Missing Access/Permissions, 404 Unknown Channel)."""
+
+
+class SendFailed(Exception):
+    """A send that may work later (5xx, network trouble)."""
+
+
+class Sender(Protocol):
+    """Where digest messages go; the Discord implementation is :class:`DiscordSender`."""
+
+    async def send(self, channel_id: int, payload: dict[str, Any], nonce: str) -> int:
+        """Post a message; returns its id."""
+
+    async def find_sent(self, channel_id: int, payload: dict[str, Any], after_id: int,
+                        probe_id: int | None = None) -> int | None:
+        """The id of a message of ours with this payload posted after ``after_id``, if any;
+        :class:`ChannelUnavailable` when the channel's history cannot be read (``probe_id``: a
+        known message there, to tell "not found" from "not allowed to look")."""
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
+        """Start a thread from a message; its id, or None where threads are not allowed."""
+
+
+class Pacer:
+    """Spaces requests to stay under Discord's global limit instead of running into its 429s."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+            self._next = max(now, self._next) + self.interval
+
+
+class DiscordSender:
+    """:class:`Sender` through discord.py's HTTP client (its rate-limit handling included)."""
+
+    def __init__(self, client: discord.Client, requests_per_second: float = 48.0) -> None:
+        self.client = client
+        self.pacer = Pacer(requests_per_second)
+
+    async def send(self, channel_id: int, payload: dict[str, Any], nonce: str) -> int:
+        body = {**payload, "nonce": nonce, "enforce_nonce": True,
+                "allowed_mentions": {"parse": []}}
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = await self._request(route, body)
+        return int(data["id"])
+
+    async def find_sent(self, channel_id: int, payload: dict[str, Any], after_id: int,
+                        probe_id: int | None = None) -> int | None:
+        """Page through the channel's messages after ``after_id`` (oldest pages first) for ours.
+
+        Without Read Message History Discord lists no messages rather than answering an error:
+        the permission is read from the gateway's cache first, and when nothing is found a known
+        message of this channel (``probe_id``) is fetched, which does answer 403 without it.
+        """
+        if self._can_read_history(channel_id) is False:
+            raise ChannelUnavailable("missing the Read Message History permission")
+        bot_id = str(self.client.user.id) if self.client.user else None
+        for _page in range(HISTORY_PAGES):
+            route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel_id)
+            messages = await self._request(route, None, params={"limit": 100, "after": after_id})
+            for message in messages:
+                if str(message.get("author", {}).get("id")) == bot_id and same_message(message, payload):
+                    return int(message["id"])
+            if len(messages) < 100:
+                break
+            after_id = max(int(m["id"]) for m in messages)
+        if probe_id is not None:
+            await self._request(Route("GET", "/channels/{channel_id}/messages/{message_id}",
+                                      channel_id=channel_id, message_id=probe_id), None)
+        return None
+
+    def _can_read_history(self, channel_id: int) -> bool | None:
+        """Whether the bot may read the channel's (or thread's) history; None when not cached."""
+        channel = self.client.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        me = guild.me if guild is not None else None
+        if channel is None or me is None or not hasattr(channel, "permissions_for"):
+            return None
+        return bool(channel.permissions_for(me).read_message_history)
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
+        route = Route("POST", "/channels/{channel_id}/messages/{message_id}/threads",
+                      channel_id=channel_id, message_id=message_id)
+        try:
+            data = await self._request(route, {"name": name[:100], "auto_archive_duration": 1440})
+        except ChannelUnavailable:
+            return None  # no Create Public Threads here: follow-ups go to the channel
+        except SendFailed as exc:
+            if getattr(exc.__cause__, "code", None) == THREAD_ALREADY_EXISTS:
+                return message_id  # a thread started from a message has that message's id
+            raise
+        return int(data["id"])
+
+    async def _request(self, route: Route, body: dict[str, Any] | None,
+                       params: dict[str, Any] | None = None) -> Any:
+        await self.pacer.wait()
+        options: dict[str, Any] = {"params": params} if params else {}
+        if body is not None:
+            options["json"] = body
+        try:
+            return await self.client.http.request(route, **options)
+        except discord.Forbidden as exc:
+            raise ChannelUnavailable(f"missing access or permissions ({exc.status}: {exc.text})") from exc
+        except discord.NotFound as exc:
+            raise ChannelUnavailable(f"the channel no longer exists ({exc.status}: {exc.text})") from exc
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise SendFailed(str(exc)) from exc
+
+
+def new_nonce() -> str:
+    """A nonce Discord accepts (at most 25 characters)."""
+    return secrets.token_hex(12)
+
+
+HISTORY_PAGES = 10  # a late restart reads at most 1,000 messages of a channel to find its own
+HISTORY_SLACK = timedelta(minutes=5)  # clocks differ: look a little before the recorded attempt
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake_at(moment: datetime) -> int:
+    """The smallest Discord id of a message created at ``moment``, for ``after=`` queries."""
+    return max(int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS, 0) << 22
+
+
+def _embed_keys(embeds: Any) -> list[tuple[str, str, str]]:
+    return [(str(e.get("title") or ""), str(e.get("url") or ""),
+             "" if e.get("title") else str(e.get("description") or "").strip()) for e in embeds or []]
+
+
+def same_message(sent: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether a message Discord lists is the one ``payload`` would post (Discord lists no nonce):
+    the same content and the same embeds by title and link (description for untitled ones)."""
+    return ((sent.get("content") or "").strip() == (payload.get("content") or "").strip()
+            and _embed_keys(sent.get("embeds")) == _embed_keys(payload.get("embeds")))
+
+
+
+@dataclass
+class DeliveryReport:
+    """What one dispatcher run did."""
+
+    channels: int = 0
+    messages: int = 0
+    paused: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    """Sends what is due: plans digests into the outbox, then delivers the outbox in order."""
+
+    def __init__(self, store: Store, builder: DigestBuilder, sender: Sender,
+                 subscriptions: Callable[[list[int]], Awaitable[list[Subscription]]],
+                 clock: Callable[[], datetime] = utc_now, concurrency: int = 25,
+                 nonce_window: float = 60.0) -> None:
+        self.store = store
+        self.builder = builder
+        self.sender = sender
+        self.subscriptions = subscriptions
+        self.clock = clock
+        self.nonce_window = timedelta(seconds=nonce_window)
+        self.stopping = False
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._run_lock = asyncio.Lock()
+
+    async def wait_idle(self) -> None:
+        """Return once no dispatcher run is in progress (the message in flight is finished)."""
+        async with self._run_lock:
+            return
+
+    async def run_due(self) -> DeliveryReport:
+        """Deliver every channel that is due now (or has unsent messages)."""
+        async with self._run_lock:
+            channels = await self.store.due_channels(self.clock().isoformat(timespec="seconds"))
+            return await self._deliver(channels)
+
+    async def run_now(self, channel_id: int) -> DeliveryReport:
+        """``/digest now``: resume a paused channel and deliver what it has, whatever the time."""
+        async with self._run_lock:
+            channel = await self.store.get_channel(channel_id)
+            if channel is None:
+                return DeliveryReport()
+            if channel.paused_reason:
+                await self.store.resume_channel(channel_id)
+                log.info("resumed digests of channel %s (server %s), paused since %s: %s", channel_id,
+                         channel.guild_id, channel.paused_at, channel.paused_reason)
+            return await self._deliver([channel], keep_schedule=True)
+
+    async def _deliver(self, channels: Sequence[ChannelSettings],
+                       keep_schedule: bool = False) -> DeliveryReport:
+        report = DeliveryReport(channels=len(channels))
+        if not channels:
+            return report
+        pending = await self.store.channels_with_pending(c.channel_id for c in channels)
+        fresh = [c for c in channels if c.channel_id not in pending]
+        subs: list[Subscription] = await self.subscriptions([c.channel_id for c in fresh])
+        digests = await self.builder.build(fresh, subs)
+        await asyncio.gather(*(self._deliver_channel(c, digests.get(c.channel_id), keep_schedule, report)
+                               for c in channels))
+        return report
+
+    async def _deliver_channel(self, channel: ChannelSettings, digest: ChannelDigest | None,
+                               keep_schedule: bool, report: DeliveryReport) -> None:
+        async with self._semaphore:
+            if self.stopping:
+                return
+            started = time.monotonic()
+            outbox = await self._plan(channel, digest, keep_schedule) if digest else \
+                await self.store.pending_outbox(channel.channel_id)
+            if not outbox:
+                if digest is not None:
+                    log.info("digest for channel %s (server %s): nothing new", channel.channel_id,
+                             channel.guild_id)
+                return
+            sent = await self._send(channel, outbox, report)
+            log.info("digest for channel %s (server %s): %d of %d message(s) sent, %d item(s), "
+                     "%.1fs, %s", channel.channel_id, channel.guild_id, len(sent),
+                     sum(1 for m in outbox if m.status == "pending") + len(sent),
+                     sum(len(m.items) for m in sent), time.monotonic() - started,
+                     "fresh" if digest is not None else "resumed from the outbox")
+
+    async def _plan(self, channel: ChannelSettings, digest: ChannelDigest,
+                    keep_schedule: bool) -> list[OutboxMessage]:
+        """Render the digest and store its messages with their nonces (or just move the cursor)."""
+        now = self.clock()
+        next_due = channel.next_due if keep_schedule else next_due_text(
+            now, channel.digest_time, channel.timezone, channel.frequency, channel.weekday)
+        if not digest.entries:
+            await self.store.advance_cursor(channel.channel_id, digest.cursor, next_due)
+            return []
+        local = now.astimezone(ZoneInfo(channel.timezone))
+        rendered = await asyncio.to_thread(  # a 1,000-entry digest is CPU work: off the event loop
+            render_digest, [p.entry for p in digest.entries], date_text=local.strftime("%a %d %b %Y"),
+            max_items_per_message=channel.max_items)
+        keys_by_entry = {id(p.entry): p.keys for p in digest.entries}
+        messages = [(new_nonce(), message.payload,
+                     [key for entry in message.entries for key in keys_by_entry[id(entry)]])
+                    for message in rendered]
+        digest_id = f"{channel.channel_id}-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        return await self.store.plan_digest(channel.channel_id, digest_id, messages, digest.cursor, next_due)
+
+    async def _send(self, channel: ChannelSettings, outbox: list[OutboxMessage],
+                    report: DeliveryReport) -> list[OutboxMessage]:
+        """Send the pending messages in order; the header first, the rest into its thread.
+
+        Returns the messages this run sent (or found already sent).
+        """
+        target: int | None = None
+        previous: dict[int, int] = {}  # destination -> the digest's last message there
+        sent: list[OutboxMessage] = []
+        for message in outbox:
+            if message.status == "sent":
+                target = message.target_channel_id if message.position > 0 else target
+                if message.target_channel_id and message.message_id:
+                    previous[message.target_channel_id] = message.message_id
+                continue
+            if self.stopping:
+                break
+            try:
+                if message.position > 0 and target is None:
+                    target = await self._thread_target(channel, outbox)
+                destination = channel.channel_id if message.position == 0 else target
+                if destination is None:
+                    raise SendFailed("no destination for a follow-up message")
+                message_id = await self._send_once(message, destination, previous.get(destination))
+            except ChannelUnavailable as exc:
+                log.warning("pausing digests of channel %s (server %s): %s", channel.channel_id,
+                            channel.guild_id, exc)
+                await self.store.pause_channel(channel.channel_id, str(exc))
+                report.paused += 1
+                break
+            except SendFailed as exc:
+                log.warning("digest message for channel %s (server %s) not sent, will retry: %s",
+                            channel.channel_id, channel.guild_id, exc)
+                report.failed += 1
+                break
+            await self.store.record_sent(message, message_id, destination)
+            previous[destination] = message_id
+            sent.append(message)
+            report.messages += 1
+        return sent
+
+    async def _send_once(self, message: OutboxMessage, destination: int, previous_id: int | None) -> int:
+        """Send a message unless an earlier attempt, too old for its nonce, already posted it."""
+        now = self.clock()
+        if message.attempted_at is not None:
+            attempted = datetime.fromisoformat(message.attempted_at)
+            if now - attempted > self.nonce_window:
+                found = await self._find_earlier(message, message.attempt_target or destination,
+                                                 previous_id, attempted)
+                if found is not None:
+                    return found
+        await self.store.record_attempt(message, destination, now.isoformat(timespec="milliseconds"))
+        return await self.sender.send(destination, message.payload, message.nonce)
+
+    async def _find_earlier(self, message: OutboxMessage, destination: int, previous_id: int | None,
+                            attempted: datetime) -> int | None:
+        """Look for the message in the destination's history: after the digest's previous message
+        there, else after a little before the first attempt."""
+        after = previous_id if previous_id is not None else snowflake_at(attempted - HISTORY_SLACK)
+        try:
+            found = await self.sender.find_sent(destination, message.payload, after, previous_id)
+        except ChannelUnavailable as exc:
+            log.warning("cannot read the history of channel %s to see whether digest message %s "
+                        "(first sent at %s) arrived (%s): sending it again; it may show twice",
+                        destination, message.id, message.attempted_at, exc)
+            return None
+        if found is not None:
+            log.info("digest message %s was already posted in channel %s (message %s): not sent "
+                     "again", message.id, destination, found)
+        return found
+
+    async def _thread_target(self, channel: ChannelSettings, outbox: list[OutboxMessage]) -> int:
+        """The thread started from the header for follow-ups, or the channel where none can be."""
+        header = outbox[0]
+        assert header.message_id is not None, "follow-ups are sent after their header"
+        thread = await self.sender.start_thread(channel.channel_id, header.message_id,
+                                                _thread_name(header.payload))
+        return thread if thread is not None else channel.channel_id
+
+
+def _thread_name(payload: dict[str, Any]) -> str:
+    content = str(payload.get("content") or "Paperboy digest")
+    first_line = content.splitlines()[0].replace("*", "").strip()
+    return first_line[:100] or "Paperboy digest"
+
