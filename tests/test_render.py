@@ -12,6 +12,7 @@ from typing import Any
 import discord
 import pytest
 
+from bot.core.digest import DigestEntry
 from bot.core.text import latex_to_unicode, markdown_headings_to_bold, math_to_unicode, truncate
 from bot.discord_side import render
 from bot.discord_side.render import (
@@ -20,7 +21,6 @@ from bot.discord_side.render import (
     EMBED_TITLE_MAX,
     EMBED_TOTAL_MAX,
     EMBEDS_PER_MESSAGE_MAX,
-    DigestEntry,
     embed_length,
     escape_feed_text,
     fit_embed,

@@ -13,9 +13,24 @@ from dataclasses import dataclass, field
 
 from bot.core.matching import Subscription, SubscriptionIndex, matchable
 from bot.core.topics import Topic
-from bot.discord_side.render import DigestEntry
 from storage.base import Store
-from storage.models import ChannelSettings, IngestedItem
+from storage.models import ChannelSettings, IngestedItem, StoredPaper, StoredSummary
+
+
+@dataclass
+class DigestEntry:
+    """One item of a digest: a paper (with any new summaries of it) or a summary without a paper.
+
+    ``matched`` are the topic texts (``str(topic)``) the item matched; ``event`` is the paper's
+    announce type (new, cross, replace, replace-cross, fetched, updated) or ``summary``/``edited``
+    when the entry is there for its summaries.
+    """
+
+    paper: StoredPaper | None
+    summaries: list[StoredSummary] = field(default_factory=list)
+    matched: list[str] = field(default_factory=list)
+    event: str = "new"
+
 
 PAPER_EVENTS = frozenset({"new", "cross"})
 REPLACEMENT_EVENTS = frozenset({"replace", "replace-cross", "updated"})

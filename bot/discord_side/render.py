@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
+from bot.core.digest import DigestEntry
 from bot.core.text import (
     collapse_whitespace,
     inline_code,
@@ -94,21 +95,6 @@ _PARTIAL_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n\s*\n(?:\s*\n)+")
 _CARD_WIDTH = 100
-
-
-@dataclass
-class DigestEntry:
-    """One item of a digest: a paper (with any new summaries of it) or a summary without a paper.
-
-    ``matched`` are the topic texts (``str(topic)``) the item matched; ``event`` is the paper's
-    announce type (new, cross, replace, replace-cross, fetched, updated) or ``summary``/``edited``
-    when the entry is there for its summaries.
-    """
-
-    paper: StoredPaper | None
-    summaries: list[StoredSummary] = field(default_factory=list)
-    matched: list[str] = field(default_factory=list)
-    event: str = "new"
 
 
 @dataclass
