@@ -1,10 +1,22 @@
 """The store: what has been seen, what each channel follows and what it got.
 
-The rest of the code talks to :class:`storage.base.Store`; :func:`open_store` gives the embedded
-SQLite implementation. Nothing in this package knows Discord or HTTP.
+The rest of the code talks to :class:`storage.base.Store`, or to the one role of it it needs
+(:class:`~storage.base.IngestStore`, :class:`~storage.base.LookupStore`, ...); :func:`open_store`
+gives the embedded SQLite implementation. Nothing in this package knows Discord or HTTP.
 """
 
-from storage.base import Store
+from storage.base import (
+    AdminStore,
+    ChannelStore,
+    DeliveryStore,
+    FeedStore,
+    IngestStore,
+    LeaseStore,
+    LookupStore,
+    Store,
+)
+from storage.clock import Clock
+from storage.errors import StoreError
 from storage.models import (
     BatchResult,
     FeedState,
@@ -16,11 +28,20 @@ from storage.models import (
 from storage.sqlite import SQLiteStore, open_store
 
 __all__ = [
+    "AdminStore",
     "BatchResult",
+    "ChannelStore",
+    "Clock",
+    "DeliveryStore",
     "FeedState",
+    "FeedStore",
+    "IngestStore",
+    "LeaseStore",
+    "LookupStore",
     "PaperRecord",
     "SQLiteStore",
     "Store",
+    "StoreError",
     "StoredPaper",
     "StoredSummary",
     "SummaryRecord",
