@@ -40,11 +40,11 @@ sys.path.insert(0, str(REPO))
 from bot.core.schedule import next_due_text  # noqa: E402
 from bot.discord_side.client import Paperboy  # noqa: E402
 from bot.discord_side.delivery import Pacer  # noqa: E402
+from doubles.discord import DoubleProcess, RemoteDouble  # noqa: E402
+from doubles.feed_server import FeedServer  # noqa: E402
+from doubles.fixtures import arxiv_feed, arxiv_item, make_config  # noqa: E402
+from doubles.harness import FakeClock, started_bot  # noqa: E402
 from storage.models import SubscriptionRow  # noqa: E402
-from tests.bot_harness import FakeClock, started_bot  # noqa: E402
-from tests.doubles.discord_double import DoubleProcess, RemoteDouble  # noqa: E402
-from tests.doubles.feed_server import FeedServer  # noqa: E402
-from tests.helpers import arxiv_feed, arxiv_item, make_config  # noqa: E402
 
 GUILD_ID = 900_000_000_000_000_001
 FIRST_CHANNEL_ID = 910_000_000_000_000_000

@@ -27,7 +27,7 @@ import feedparser  # noqa: E402
 from bot.core.config import parse_config  # noqa: E402
 from bot.ingest.poller import feed_specs  # noqa: E402
 from bot.services.wiring import open_services  # noqa: E402
-from tests.doubles.feed_server import FeedServer  # noqa: E402
+from doubles.feed_server import FeedServer  # noqa: E402
 
 DEFAULT_FEED = REPO.parent / "shared" / "fixtures" / "feeds" / "arxiv_rss2024_all_archives_2024-11-28.xml"
 TICK = 0.005

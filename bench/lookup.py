@@ -1,12 +1,12 @@
 """Lookup benchmark: 1,000,000 synthetic papers in the store; p50/p95 of the store's lookups.
 
 Times, through the real store methods (aiosqlite, one awaited call per query): ``get_paper`` by
-id, ``search_papers`` (FTS5 BM25) with and without a category filter, and
-``autocomplete_papers`` for typed words, id prefixes and an empty box; and, in the same run, a
-``LIKE '%...%'`` scan baseline on the same queries over a second (read-only) connection. The
-baseline is slow when a word is rare (a full scan), so it runs on the first queries of each kind
-until a time budget is spent; the output says how many it ran, and the speed-up compares both on
-exactly those queries.
+id, ``search_papers`` (full-text matches ranked by title hits, then recency) with and without a
+category filter, and ``autocomplete_papers`` for typed words, id prefixes and an empty box;
+and, in the same run, a ``LIKE '%...%'`` scan baseline on the same queries over a second
+(read-only) connection. The baseline is slow when a word is rare (a full scan), so it runs on
+the first queries of each kind until a time budget is spent; the output says how many it ran,
+and the speed-up compares both on exactly those queries.
 
 The papers are synthetic but realistic: new-style ids (YYMM.NNNN before 2015, YYMM.NNNNN since)
 sampled from arXiv-like monthly volumes from 2007-04 to 2026-04 and stored oldest first; titles of

@@ -35,7 +35,7 @@ from typing import TypeVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot import taxonomy  # noqa: E402
+from bot.core import taxonomy  # noqa: E402
 from bot.core.matching import (  # noqa: E402
     Match,
     Matchable,

@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 from bot.core.config import parse_config  # noqa: E402
 from bot.discord_side.endpoints import discord_endpoints, point_discord_at  # noqa: E402
-from tests.bot_harness import FakeClock, started_bot  # noqa: E402
-from tests.doubles.discord_double import DiscordDouble  # noqa: E402
+from doubles.discord import DiscordDouble  # noqa: E402
+from doubles.harness import FakeClock, started_bot  # noqa: E402
 
 
 def sample_ids(db_path: Path, count: int, seed: int = 7) -> list[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from doubles.feed_server import FeedServer
 from storage import SQLiteStore, open_store
-from tests.doubles.feed_server import FeedServer
 
 
 @pytest.fixture
