@@ -1,7 +1,7 @@
-"""The /paper surface (bot.discord_side.card): the paper card, its state in custom ids, search, summaries and
+"""The /paper surface (bot.discord_side.cards): the paper card, its state in custom ids, search, summaries and
 venue pages, the terminal card and JSON. Records are written here (HIRO-like), not read from files.
 
-Every payload is checked by the renderer's own :func:`bot.discord_side.render.payload_violations`
+Every payload is checked by the renderer's own :func:`bot.discord_side.limits.payload_violations`
 and, when the Discord double is importable, by its independent reading of Discord's limits.
 """
 
@@ -14,41 +14,28 @@ from typing import Any
 
 import pytest
 
-from bot.discord_side.card import (
-    ABSTRACT_COLLAPSED,
-    BAR_WIDTH,
+from bot.core.links import html_url
+from bot.core.venues import source_label, venue_counts, venue_label, venue_name, venue_year
+from bot.discord_side.cards.controls import CardPayload
+from bot.discord_side.cards.custom_ids import (
     OPEN_CUSTOM_ID,
-    SEARCH_PAGE_SIZE,
-    SUMMARY_MIN,
-    CardPayload,
     CardState,
-    bar,
-    card_json,
     clip_search_query,
-    html_url,
     parse_search_id,
     parse_sums_id,
     parse_venue_id,
-    render_card_text,
-    render_paper_card,
-    render_search_page,
-    render_summaries_page,
-    render_summary_only_card,
-    render_venue_page,
     search_custom_id,
-    shortscience_url,
-    source_label,
-    venue_chart,
-    venue_counts,
-    venue_label,
-    venue_name,
-    venue_year,
 )
-from bot.discord_side.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, payload_violations
+from bot.discord_side.cards.paper import ABSTRACT_COLLAPSED, SUMMARY_MIN, render_paper_card
+from bot.discord_side.cards.search import SEARCH_PAGE_SIZE, render_search_page
+from bot.discord_side.cards.summaries import render_summaries_page, render_summary_only_card, shortscience_url
+from bot.discord_side.cards.terminal import card_json, render_card_text
+from bot.discord_side.cards.venue import BAR_WIDTH, bar, render_venue_page, venue_chart
+from bot.discord_side.limits import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, payload_violations
 from storage.models import StoredPaper, StoredSummary
 
 try:  # the Discord double's validator: an independent reading of the limits
-    from tests.doubles.discord_double import check_components, check_message_payload
+    from doubles.discord import check_components, check_message_payload
 except ImportError:  # pragma: no cover - the double is optional for these pure tests
     check_components = check_message_payload = None  # type: ignore[assignment]
 

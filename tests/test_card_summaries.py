@@ -15,19 +15,20 @@ from typing import Any
 
 import pytest
 
-from bot.core.text import is_heading_text, markdown_headings_to_bold, markdown_opening
-from bot.discord_side.card import (
-    ABSTRACT_COLLAPSED,
-    SUMMARY_COLLAPSED,
-    CardState,
-    render_card_text,
-    render_paper_card,
+from bot.discord_side.cards.custom_ids import CardState
+from bot.discord_side.cards.paper import ABSTRACT_COLLAPSED, SUMMARY_COLLAPSED, render_paper_card
+from bot.discord_side.cards.terminal import render_card_text
+from bot.discord_side.limits import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length
+from bot.discord_side.markdown import (
+    is_heading_text,
+    markdown_headings_to_bold,
+    markdown_opening,
+    summary_markdown,
 )
-from bot.discord_side.render import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, embed_length, summary_markdown
 from tests.test_card import PING, all_text, buttons, check, make_paper, make_summary
 
 try:
-    from tests.doubles.discord_double import check_components, check_embeds
+    from doubles.discord import check_components, check_embeds
 except ImportError:  # pragma: no cover - the double is optional for these pure tests
     check_components = check_embeds = None  # type: ignore[assignment]
 

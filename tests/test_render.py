@@ -13,29 +13,27 @@ import discord
 import pytest
 
 from bot.core.digest import DigestEntry
-from bot.core.text import latex_to_unicode, markdown_headings_to_bold, math_to_unicode, truncate
-from bot.discord_side import render
-from bot.discord_side.render import (
+from bot.core.latex_math import latex_to_unicode, math_to_unicode
+from bot.core.text import truncate
+from bot.discord_side import digest_render as render
+from bot.discord_side.digest_render import render_digest, render_entry_embed
+from bot.discord_side.fitting import fit_embed
+from bot.discord_side.limits import (
     CONTENT_MAX,
     EMBED_FIELD_VALUE_MAX,
     EMBED_TITLE_MAX,
     EMBED_TOTAL_MAX,
     EMBEDS_PER_MESSAGE_MAX,
     embed_length,
-    escape_feed_text,
-    fit_embed,
-    neutralize_mentions,
     payload_violations,
-    render_digest,
-    render_entry_embed,
-    render_feed_text,
-    render_text_card,
-    summary_markdown,
 )
+from bot.discord_side.markdown import markdown_headings_to_bold, summary_markdown
+from bot.discord_side.safety import escape_feed_text, neutralize_mentions, render_feed_text
+from bot.discord_side.text_card import render_text_card
 from storage.models import StoredPaper, StoredSummary
 
 try:  # the Discord double's own validator, an independent reading of the limits
-    from tests.doubles.discord_double import check_message_payload
+    from doubles.discord import check_message_payload
 except ImportError:  # pragma: no cover - the double is optional for these pure tests
     check_message_payload = None
 
