@@ -7,11 +7,15 @@ server Paperboy is not in reaches the bot too), with an explicit answer rather t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import discord
 from discord import app_commands
 
-from bot.services.subscriptions import UserError
+from bot.core.errors import UserError
 
+T = TypeVar("T")
 SERVER_CHANNELS_ONLY = "Paperboy's channel commands work in server channels only."
 NOT_IN_SERVER = ("Paperboy is not a member of this server, so its channel commands do not work here: "
                  "a server admin has to add Paperboy to the server (installing it to your account "
@@ -37,7 +41,7 @@ def server_channel(interaction: discord.Interaction) -> tuple[int, int]:
     return guild_id, channel_id
 
 
-def manage_channels_only() -> object:
+def manage_channels_only() -> Callable[[T], T]:
     """Require Manage Channels in this channel (checked in code for every change)."""
 
     async def predicate(interaction: discord.Interaction) -> bool:

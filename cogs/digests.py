@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.channel_rules import FREQUENCIES, MAX_ITEMS_RANGE, WEEKDAYS, search_timezones
 from bot.core.text import truncate
-from bot.discord_side.render import CONTENT_MAX, render_digest
-from bot.services.subscriptions import ScheduleRequest, UserError, describe_schedule, search_timezones
+from bot.discord_side.context import PaperboyBot
+from bot.discord_side.digest_render import render_digest
+from bot.discord_side.limits import CONTENT_MAX
+from bot.services.subscriptions import ScheduleRequest, describe_schedule
 from cogs.checks import manage_channels_only, server_channel
-from storage.models import ChannelSettings
-
-if TYPE_CHECKING:
-    from bot.discord_side.client import Paperboy
 
 NONE = discord.AllowedMentions.none()
-FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("daily", "weekly", "instant")]
-WEEKDAY_CHOICES = [app_commands.Choice(name=d.title(), value=d) for d in
-                   ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")]
+FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in FREQUENCIES]
+WEEKDAY_CHOICES = [app_commands.Choice(name=d.title(), value=d) for d in WEEKDAYS]
 
 
 class Digests(commands.GroupCog, group_name="digest"):
     """This channel's digest: schedule, preview, send now."""
 
-    def __init__(self, bot: Paperboy) -> None:
+    def __init__(self, bot: PaperboyBot) -> None:
         self.bot = bot
+        self.service = bot.subscriptions
         super().__init__()
 
     @app_commands.command(name="schedule", description="When this channel gets its digest")
@@ -36,7 +34,8 @@ class Digests(commands.GroupCog, group_name="digest"):
                            timezone="IANA zone, e.g. Europe/Berlin",
                            frequency="daily, weekly or instant (after every poll)",
                            weekday="For weekly digests",
-                           max_items="Items per message (1-50; 10 max per message)",
+                           max_items=f"Items per message ({MAX_ITEMS_RANGE[0]}-{MAX_ITEMS_RANGE[1]}; "
+                                     "10 embeds per message at most)",
                            include_replacements="Also post new versions of papers already posted")
     @app_commands.choices(frequency=FREQUENCY_CHOICES, weekday=WEEKDAY_CHOICES)
     @app_commands.guild_only()
@@ -47,7 +46,7 @@ class Digests(commands.GroupCog, group_name="digest"):
                        include_replacements: bool | None = None) -> None:
         guild_id, channel_id = server_channel(interaction)
         request = ScheduleRequest(time, timezone, frequency, weekday, max_items, include_replacements)
-        channel = await self.bot.subscriptions.schedule(guild_id, channel_id, request)
+        channel = await self.service.schedule(guild_id, channel_id, request)
         due = f" Next digest: <t:{_epoch(channel.next_due)}:F>." if channel.next_due else ""
         await interaction.response.send_message(f"{describe_schedule(channel)}{due}", ephemeral=True,
                                                 allowed_mentions=NONE)
@@ -57,21 +56,12 @@ class Digests(commands.GroupCog, group_name="digest"):
                                     current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)]
 
-    async def _followed_channel(self, channel_id: int) -> ChannelSettings:
-        channel = await self.bot.services.store.get_channel(channel_id)
-        if channel is None:
-            raise UserError("This channel follows nothing yet: a member with Manage Channels can "
-                            "start with /subscribe add.")
-        return channel
-
     @app_commands.command(name="preview", description="What this channel's next digest holds so far")
     @app_commands.guild_only()
     async def preview(self, interaction: discord.Interaction) -> None:
         _, channel_id = server_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel = await self._followed_channel(channel_id)
-        subs = await self.bot.subscriptions.all_subscriptions([channel.channel_id])
-        digest = (await self.bot.digests.build([channel], subs))[channel.channel_id]
+        channel, digest = await self.bot.digests.next_digest(channel_id)
         if not digest.entries:
             await interaction.followup.send("Nothing new for this channel since its last digest.",
                                             ephemeral=True, allowed_mentions=NONE)
@@ -90,11 +80,10 @@ class Digests(commands.GroupCog, group_name="digest"):
     async def now(self, interaction: discord.Interaction) -> None:
         _, channel_id = server_channel(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        store = self.bot.services.store
-        channel = await self._followed_channel(channel_id)
+        channel = await self.service.followed_channel(channel_id)
         was_paused = channel.paused_reason
         report = await self.bot.dispatcher.run_now(channel.channel_id)
-        after = await store.get_channel(channel.channel_id)
+        after = await self.service.settings(channel.channel_id)
         if after is not None and after.paused_reason:
             text = (f"Still cannot post here: {after.paused_reason}. Give Paperboy View Channel, Send "
                     "Messages and Embed Links in this channel, then try again.")
@@ -113,5 +102,5 @@ def _epoch(iso: str) -> int:
     return int(datetime.fromisoformat(iso).timestamp())
 
 
-async def setup(bot: Paperboy) -> None:
+async def setup(bot: PaperboyBot) -> None:
     await bot.add_cog(Digests(bot))

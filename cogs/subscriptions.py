@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core import taxonomy
-from bot.discord_side.render import escape_feed_text
-from bot.services.subscriptions import describe_schedule
+from bot.discord_side.context import PaperboyBot
+from bot.discord_side.safety import escape_feed_text
+from bot.services.subscriptions import NOT_FOLLOWING, describe_schedule
 from cogs.checks import manage_channels_only, server_channel
-
-if TYPE_CHECKING:
-    from bot.discord_side.client import Paperboy
 
 NONE = discord.AllowedMentions.none()
 
@@ -22,7 +18,7 @@ NONE = discord.AllowedMentions.none()
 class Subscriptions(commands.GroupCog, group_name="subscribe"):
     """Follow arXiv categories, authors, venues, feeds and keywords in this channel."""
 
-    def __init__(self, bot: Paperboy) -> None:
+    def __init__(self, bot: PaperboyBot) -> None:
         self.bot = bot
         self.service = bot.subscriptions
         super().__init__()
@@ -76,12 +72,10 @@ class Subscriptions(commands.GroupCog, group_name="subscribe"):
     @app_commands.guild_only()
     async def list_(self, interaction: discord.Interaction) -> None:
         _, channel_id = server_channel(interaction)
-        channel = await self.bot.services.store.get_channel(channel_id)
+        channel = await self.service.settings(channel_id)
         rows = await self.service.topics(channel_id)
         if channel is None or not rows:
-            await interaction.response.send_message(
-                "This channel follows nothing yet. A member with Manage Channels can start with "
-                "`/subscribe add topic:cs.LG`.", ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(NOT_FOLLOWING, ephemeral=True, allowed_mentions=NONE)
             return
         follows = [f"• {escape_feed_text(r.value)}" for r in rows if not r.exclude]
         excludes = [f"• {escape_feed_text(r.value)}" for r in rows if r.exclude]
@@ -96,5 +90,5 @@ class Subscriptions(commands.GroupCog, group_name="subscribe"):
                                                 allowed_mentions=NONE)
 
 
-async def setup(bot: Paperboy) -> None:
+async def setup(bot: PaperboyBot) -> None:
     await bot.add_cog(Subscriptions(bot))

@@ -17,15 +17,15 @@ from typing import Any
 
 from bot.core.config import Config
 from bot.discord_side.client import Paperboy
-from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_MEMBER_PERMISSIONS,
     MANAGER_PERMISSIONS,
     DiscordDouble,
     InteractionHandle,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
 from tests.helpers import arxiv_feed, arxiv_item
 
 T0 = datetime(2024, 11, 28, 5, 0, tzinfo=UTC)  # Thursday 28 Nov 2024, 05:00 UTC

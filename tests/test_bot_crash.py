@@ -11,6 +11,8 @@ from pathlib import Path
 from bot.core.config import Config
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
+from doubles.discord import DoubleProcess
+from doubles.feed_server import FeedServer
 from storage.models import SubscriptionRow
 from tests.bot_harness import (
     delivered_ids,
@@ -19,8 +21,6 @@ from tests.bot_harness import (
     wait_for_remote_messages,
     write_process_config,
 )
-from tests.doubles.discord_double import DoubleProcess
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, make_config, shared_feed
 from tests.test_bot_digest import expected_cs_lg
 

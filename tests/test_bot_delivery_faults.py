@@ -25,8 +25,7 @@ import discord.http
 import pytest
 
 from bot.discord_side.client import Paperboy
-from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_BOT_PERMISSIONS,
     MANAGER_PERMISSIONS,
     DiscordDouble,
@@ -34,7 +33,8 @@ from tests.doubles.discord_double import (  # noqa: F401
     Perm,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
 from tests.helpers import arxiv_feed, arxiv_item
 
 T0 = datetime(2024, 11, 28, 5, 0, tzinfo=UTC)  # a Thursday; digests are due at 08:00 UTC

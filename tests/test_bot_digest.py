@@ -7,14 +7,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_MEMBER_PERMISSIONS,
     MANAGER_PERMISSIONS,
     DiscordDouble,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
 from tests.helpers import BIG_FEED, arxiv_feed, arxiv_item, shared_feed
 
 ITEM = re.compile(r"<item>(.*?)</item>", re.DOTALL)

@@ -19,6 +19,8 @@ import pytest
 from bot.core.config import Config
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
+from doubles.discord import DoubleProcess
+from doubles.feed_server import FeedServer
 from storage.models import SubscriptionRow
 from tests.bot_harness import (
     delivered_ids,
@@ -27,8 +29,6 @@ from tests.bot_harness import (
     wait_for_remote_messages,
     write_process_config,
 )
-from tests.doubles.discord_double import DoubleProcess
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import arxiv_feed, arxiv_item, make_config
 
 PAPERS = [f"2411.{n:05d}" for n in range(1, 26)]

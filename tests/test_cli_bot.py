@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from bot.discord_side.render import payload_violations
-from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
-from tests.doubles.feed_server import FeedServer
+from bot.discord_side.limits import payload_violations
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, make_config, shared_feed, write_config
 from tests.test_bot_digest import expected_cs_lg
 
@@ -127,7 +127,7 @@ async def test_export_import_backup_commands(tmp_path: Path, feed_server: FeedSe
 
 
 async def test_run_with_a_rejected_token_or_no_discord_says_so(tmp_path: Path) -> None:
-    from tests.doubles.discord_double import DoubleProcess
+    from doubles.discord import DoubleProcess
 
     async with DoubleProcess(extra_args=["--token", "the-right-token"]) as remote:
         config = tmp_path / "config.toml"

@@ -22,11 +22,11 @@ import pytest
 
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
 from storage import open_store
 from storage.sqlite import _migrations
 from storage.sqlite_file import APPLICATION_ID
-from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import REPO, arxiv_feed, arxiv_item, make_config, write_config
 
 STORE_COMMANDS: dict[str, list[str]] = {

@@ -25,15 +25,15 @@ import pytest
 from bot.services.lookup import LookupFailure, read_category
 from bot.services.subscriptions import UserError
 from cogs.checks import NOT_IN_SERVER, SERVER_CHANNELS_ONLY, server_channel
-from tests.bot_harness import FakeClock, bot_config, started_bot
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_USER_ID,
     MANAGER_PERMISSIONS,
     DiscordDouble,
     InteractionHandle,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import FakeClock, bot_config, started_bot
 
 CLOCK = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 COGS = Path(__file__).resolve().parent.parent / "cogs"

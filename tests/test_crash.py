@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, make_config, shared_feed, write_config
 
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_harness import digest_messages
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_BOT_PERMISSIONS,
     DiscordDouble,
     Perm,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import digest_messages
 from tests.test_bot_delivery_faults import IDS, MESSAGES, Setup, assert_each_once, command, digest_ready
 
 

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_side.endpoints import discord_endpoints, point_discord_at
-from tests.doubles.discord_double import (
+from doubles.discord import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_MEMBER_PERMISSIONS,
     MANAGER_PERMISSIONS,

@@ -21,7 +21,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from tests.doubles.discord_double import (
+from doubles.discord import (
     DEFAULT_BOT_PERMISSIONS,
     DISCORD_EPOCH_MS,
     DiscordDouble,

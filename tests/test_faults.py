@@ -26,7 +26,7 @@ import pytest
 
 from bot.ingest.poller import FeedReport, FeedSpec, feed_specs
 from bot.services.wiring import Services, open_services
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
 from tests.helpers import OWN_FIXTURES, make_config, write_config
 
 # Short timeouts and waits so every fault resolves in well under a couple of seconds.

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
 from tests.bot_harness import FakeClock, bot_config, started_bot
-from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import arxiv_feed, arxiv_item, make_config, write_config
 
 

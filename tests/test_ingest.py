@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, arxiv_feed, arxiv_item, make_config, shared_feed
 
 

@@ -20,9 +20,9 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from bot.discord_side.client import Paperboy
 from bot.process.launcher import run_bot
 from bot.process.logs import setup_logging
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
 from tests.bot_harness import FakeClock, bot_config
-from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
-from tests.doubles.feed_server import FeedServer
 
 VOICE = "voice will NOT be supported"
 

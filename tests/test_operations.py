@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.bot_harness import FakeClock, bot_config, digest_messages, started_bot
-from tests.doubles.discord_double import (  # noqa: F401
+from doubles.discord import (  # noqa: F401
     DEFAULT_OWNER_ID,
     MANAGER_PERMISSIONS,
     DiscordDouble,
     discord_double_fixture,
 )
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
+from tests.bot_harness import FakeClock, bot_config, digest_messages, started_bot
 from tests.helpers import arxiv_feed, arxiv_item
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
 from tests.bot_harness import FakeClock, bot_config, started_bot
-from tests.doubles.discord_double import DiscordDouble, discord_double_fixture  # noqa: F401
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import OWN_FIXTURES, shared_feed
 
 HIRO = "Data-Efficient Hierarchical Reinforcement Learning"

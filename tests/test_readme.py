@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.feed_server import FeedServer
+from doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, REPO, shared_feed
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

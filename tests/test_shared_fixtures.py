@@ -23,8 +23,8 @@ from bot.ingest.poller import FeedSpec, feed_specs
 from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
 from bot.ingest.sources.arxiv_api import ArxivApiError
 from bot.services.wiring import Services, open_services
+from doubles.feed_server import FeedServer
 from storage.models import FeedState
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import SHARED_FEEDS, make_config, shared_feed
 
 FILES = (sorted(p.name for p in SHARED_FEEDS.iterdir() if p.is_file() and p.suffix != ".md")

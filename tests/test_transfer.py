@@ -14,20 +14,14 @@ from typing import Any
 import pytest
 
 from bot.ingest.poller import feed_specs
+from bot.services.backup import backup
+from bot.services.export_format import FORMAT_KEY, ImportFailure, dump_document
 from bot.services.subscriptions import ScheduleRequest, SubscriptionService
-from bot.services.transfer import (
-    FORMAT_KEY,
-    ImportFailure,
-    ImportReport,
-    backup,
-    dump_document,
-    export_document,
-    import_document,
-)
+from bot.services.transfer import ImportReport, export_document, import_document
 from bot.services.wiring import open_services
+from doubles.feed_server import FeedServer
 from storage import SQLiteStore, open_store
 from storage.models import ChannelSettings, PaperRecord, SubscriptionRow
-from tests.doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, make_config, shared_feed
 
 FEEDS = ["shortscience"]

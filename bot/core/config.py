@@ -17,9 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import __version__
+from bot.core.channel_rules import (
+    DEFAULT_TOPICS_PER_CHANNEL,
+    DEFAULT_TOPICS_PER_GUILD,
+    ChannelRuleError,
+    check_clock,
+    check_timezone,
+)
 
 TOKEN_ENV = "PAPERBOY_DISCORD_TOKEN"
 CONFIG_ENV = "PAPERBOY_CONFIG"
@@ -27,7 +33,6 @@ FEED_KINDS = ("shortscience", "rss")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
 
@@ -137,8 +142,8 @@ class DigestConfig:
 
     time: str = "08:00"
     timezone: str = "UTC"
-    max_topics_per_channel: int = 25
-    max_topics_per_guild: int = 500
+    max_topics_per_channel: int = DEFAULT_TOPICS_PER_CHANNEL
+    max_topics_per_guild: int = DEFAULT_TOPICS_PER_GUILD
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,7 @@ def _convert(value: Any, annotation: Any, key: str) -> Any:
             return annotation(value)
         except ValueError as exc:
             raise ConfigError(f"{key}: {exc}") from None
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return _build(annotation, value, key)
     raise TypeError(f"unsupported annotation {annotation!r} for {key}")
 
@@ -292,13 +297,14 @@ def _validate(config: Config) -> None:
         names.add(feed.name)
         if feed.kind not in FEED_KINDS:
             raise ConfigError(f"feeds[{i}].kind: {feed.kind!r} is not one of {', '.join(FEED_KINDS)}")
-    if not _CLOCK.match(config.digest.time):
-        raise ConfigError(f"digest.time: {config.digest.time!r} is not a time of day as HH:MM")
-    try:
-        ZoneInfo(config.digest.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"digest.timezone: {config.digest.timezone!r} is not an IANA time zone "
-                          "such as 'Europe/Berlin'") from None
+    for key, check, value in (("digest.time", check_clock, config.digest.time),
+                              ("digest.timezone", check_timezone, config.digest.timezone)):
+        try:
+            canonical = check(value)
+        except ChannelRuleError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        if canonical != value:
+            raise ConfigError(f"{key}: write {value!r} as {canonical!r}")
     if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"logging.level: {config.logging.level!r} is not DEBUG, INFO, WARNING "
                           "or ERROR")
@@ -314,7 +320,7 @@ def parse_config(data: dict[str, Any], source: str = "built-in defaults") -> Con
     """Build and validate a :class:`Config` from a parsed TOML document."""
     table = dict(data)
     feeds = table.pop("feeds", None)
-    config = _build(Config, table, "")
+    config: Config = _build(Config, table, "")
     if feeds is not None:
         if not isinstance(feeds, list):
             raise ConfigError("feeds: expected an array of tables ([[feeds]])")
@@ -362,7 +368,8 @@ def describe(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data, token masked, for ``check-config``."""
     data = dataclasses.asdict(config)
     data["discord"]["token"] = mask_token(config.token)
-    return _plain(data)
+    plain: dict[str, Any] = _plain(data)
+    return plain
 
 
 def _plain(value: Any) -> Any:

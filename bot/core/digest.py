@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.core.matching import Subscription, SubscriptionIndex, matchable
 from bot.core.topics import Topic
-from storage.base import Store
+from storage.base import DeliveryStore, IngestStore
 from storage.models import ChannelSettings, IngestedItem, StoredPaper, StoredSummary
 
 
@@ -30,6 +31,10 @@ class DigestEntry:
     summaries: list[StoredSummary] = field(default_factory=list)
     matched: list[str] = field(default_factory=list)
     event: str = "new"
+
+
+class DigestStore(IngestStore, DeliveryStore, Protocol):
+    """The items after a cursor (ingest) and what each channel already got (delivery)."""
 
 
 PAPER_EVENTS = frozenset({"new", "cross"})
@@ -83,7 +88,7 @@ def _delivery_key(item: IngestedItem) -> DeliveryKey:
 class DigestBuilder:
     """Builds digests for many channels at once: one index, one pass over the items."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DigestStore) -> None:
         self.store = store
 
     async def build(self, channels: Sequence[ChannelSettings],

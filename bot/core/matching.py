@@ -5,7 +5,7 @@ from every channel's subscriptions, turns each ingested item into a :class:`Matc
 the index which channels want it; each channel gets the topics that matched, so a digest item can
 say why it is there. Channels where an exclusion matched are dropped: exclusions win.
 
-Semantics (DESIGN.md, "Topics"):
+Semantics (ARCHITECTURE.md, "Topics"):
 
 * Category ``cs.LG``: the paper lists it (primary or cross-list). Aliases are one category:
   a paper listed as ``eess.SY`` also matches ``cs.SY`` (which parses to ``eess.SY`` anyway).
@@ -15,14 +15,10 @@ Semantics (DESIGN.md, "Topics"):
 * Author: the normalized name (:func:`bot.core.text.normalize_name`: TeX, accents, case, punctuation
   folded) equals a normalized author of the paper, or of the paper a summary is about. Whole names
   only: ``author:Levine`` does not match "Sergey Levine" (predictable, no surname collisions).
-* Venue: a summary's bibtex key names its venue the DBLP way, ``conf/nips/ZhangS18`` -> keys
-  ``conf/nips`` and ``nips`` (``journals/corr/abs-1805-08296`` -> ``journals/corr``, ``corr``); a
-  key without ``/`` names none. A paper's journal ref gives each run of two or more letters, folded
-  (``NeurIPS 2018`` -> ``neurips``; ``JCAP11(2024)045`` -> ``jcap``; ``Phys. Rev. Lett.`` ->
-  ``phys``, ``rev``, ``lett``), minus a few stop words, plus the short name of a few venues written
-  out in full (``Neural Information Processing Systems`` -> ``neurips``). ``nips`` and ``neurips``
-  are one venue (renamed in 2018; DBLP still says ``conf/nips``). The comment field is not used:
-  "submitted to NeurIPS" is not a venue.
+* Venue: a summary's bibtex key names its venue the DBLP way (``conf/nips/ZhangS18`` -> ``conf/nips``
+  and ``nips``); a paper's journal ref gives its folded letter words minus stop words, plus the
+  short names of venues written out in full; ``nips`` and ``neurips`` are one venue. The comment
+  field is not used: "submitted to NeurIPS" is not a venue (details at :func:`venue_keys`).
 * Feed ``feed:NAME``: everything the configured feed ``NAME`` produced (``IngestedItem.feed``).
 * Keyword phrase: searched in the title and abstract (for a summary: its title and text, and its
   paper's title and abstract), case-insensitively with accents and TeX accents folded, on word
@@ -49,39 +45,28 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from bot.core import taxonomy
-from bot.core.text import normalize_name, strip_accents
+from bot.core.keywords import (
+    SEPARATORS,
+    STOP_WORDS,
+    WORD,
+    Phrase,
+    fold_text,
+    index_token,
+    phrase_pattern,
+    read_phrase,
+)
+from bot.core.text import normalize_name
 from bot.core.topics import Topic, TopicKind
 from storage.models import IngestedItem
 
-__all__ = [
-    "Match",
-    "Matchable",
-    "Subscription",
-    "SubscriptionIndex",
-    "fold_text",
-    "matchable",
-    "naive_match",
-    "phrase_pattern",
-    "topic_matches",
-    "venue_keys",
-]
+__all__ = ["Match", "Matchable", "Subscription", "SubscriptionIndex", "fold_text", "matchable",
+           "naive_match", "phrase_pattern", "topic_matches", "venue_keys"]
 
 Match = dict[int, frozenset[Topic]]
 """channel id -> the (non-excluded) topics of that channel the item matched."""
 
-_WORD = re.compile(r"[^\W_]+")  # a word token: letters and digits (underscore separates)
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # venue words: runs of two or more letters
-_SEPARATOR = "[\\s\\-\u2010\u2011]+"  # what may stand between the words of a phrase
-_SEPARATORS = re.compile(_SEPARATOR)
 _FIELD_JOIN = "\n\x00\n"  # NUL is in no topic (the parser refuses control characters)
-_TEX_HINT = re.compile(r"[\\{}]")
-# \'e, \"{o}, {\"o}, \c{c}, \v s: an accent macro and the letter it sits on (the accent is folded
-# away anyway). Letter macros need a brace or space so \cdot or \times are left alone.
-_TEX_ACCENT = re.compile(r"""\\(?:[`'^"~=.]\s*|[uvHcdbtkr](?:\s+|(?=\{)))\{?\s*([A-Za-z])\s*\}?""")
-_STOP_WORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "based", "by", "for", "from", "in", "into", "is", "it",
-    "of", "on", "or", "our", "the", "to", "using", "via", "we", "with",
-})
 
 _VENUE_ALIASES: dict[str, frozenset[str]] = {
     "nips": frozenset({"neurips"}),
@@ -127,7 +112,7 @@ class Matchable:
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", tuple(self.categories))
         object.__setattr__(self, "authors", frozenset(filter(None, map(normalize_name, self.authors))))
-        object.__setattr__(self, "text", _SEPARATORS.sub(" ", fold_text(self.text)))
+        object.__setattr__(self, "text", SEPARATORS.sub(" ", fold_text(self.text)))
         object.__setattr__(self, "venues", frozenset(v.strip().lower() for v in self.venues))
 
     @cached_property
@@ -143,7 +128,7 @@ class Matchable:
     @cached_property
     def tokens(self) -> frozenset[str]:
         """The words of :attr:`text`, tokenized once: keyword candidates are looked up here."""
-        return frozenset(_WORD.findall(self.text))
+        return frozenset(WORD.findall(self.text))
 
 
 def matchable(item: IngestedItem) -> Matchable:
@@ -164,22 +149,13 @@ def matchable(item: IngestedItem) -> Matchable:
     )
 
 
-def fold_text(text: str) -> str:
-    """Text as keywords are matched: TeX accents dropped, case and accents folded.
-
-    ``Schr\\"odinger`` and ``Schrödinger`` both fold to ``schrodinger``. Only accent macros are
-    decoded (a regex, not pylatexenc: abstracts are long and this runs once per item).
-    """
-    if _TEX_HINT.search(text):
-        text = _TEX_ACCENT.sub(r"\1", text).replace("{", "").replace("}", "")
-    if text.isascii():
-        return text.lower()
-    folded = strip_accents(text).casefold()
-    return folded if folded.isascii() else strip_accents(folded)
-
-
 def venue_keys(bibtex_key: str | None = None, journal_ref: str | None = None) -> frozenset[str]:
-    """The venue keys a summary's bibtex key and a paper's journal ref offer (module docstring)."""
+    """The venue keys a summary's bibtex key and a paper's journal ref offer.
+
+    ``journals/corr/abs-1805-08296`` -> ``journals/corr``, ``corr`` (a key without ``/`` names
+    none); ``NeurIPS 2018`` -> ``neurips``, ``JCAP11(2024)045`` -> ``jcap``, ``Phys. Rev. Lett.`` ->
+    ``phys``, ``rev``, ``lett``; ``Neural Information Processing Systems`` -> ``neurips``.
+    """
     keys: set[str] = set()
     if bibtex_key:
         keys |= _bibtex_venues(bibtex_key)
@@ -203,7 +179,7 @@ def _bibtex_venues(bibtex_key: str) -> set[str]:
 def _journal_venues(journal_ref: str) -> set[str]:
     """The letter words of a journal ref, plus the short keys of venues it spells out in full."""
     folded = " ".join(fold_text(journal_ref).split())
-    keys = {word for word in _LETTERS.findall(folded) if word not in _STOP_WORDS}
+    keys = {word for word in _LETTERS.findall(folded) if word not in STOP_WORDS}
     for name, short in _VENUE_NAMES.items():
         if name in folded:
             keys.update(short)
@@ -214,81 +190,6 @@ def _journal_venues(journal_ref: str) -> set[str]:
 def _equivalents(category: str) -> frozenset[str]:
     """:func:`taxonomy.equivalents`, cached: it scans the alias table and runs per category per item."""
     return taxonomy.equivalents(category)
-
-
-# --- keyword phrases ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Phrase:
-    """A followed keyword phrase: its folded words, their word tokens, and the text to find.
-
-    The index finds ``needle`` in the item's text (separators already collapsed to one space) and
-    checks the word boundaries itself: no regex to compile for thousands of phrases. The naive
-    loop uses :attr:`pattern`, an independent spelling of the same rule, so tests compare the two.
-    """
-
-    words: tuple[str, ...]
-    tokens: frozenset[str]
-    single: bool  # one plain word: matching it is set membership in the item's tokens
-    needle: str = field(init=False)
-    bounded_start: bool = field(init=False)  # the phrase starts with a letter/digit
-    bounded_end: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        needle = " ".join(self.words)
-        object.__setattr__(self, "needle", needle)
-        object.__setattr__(self, "bounded_start", needle[:1].isalnum())
-        object.__setattr__(self, "bounded_end", needle[-1:].isalnum())
-
-    def occurs_in(self, text: str) -> bool:
-        """Whether the phrase is in normalized ``text`` on word boundaries (``[^\\W_]`` is isalnum)."""
-        needle, start = self.needle, text.find(self.needle)
-        while start >= 0 and needle:
-            end = start + len(needle)
-            if ((not self.bounded_start or start == 0 or not text[start - 1].isalnum())
-                    and (not self.bounded_end or end == len(text) or not text[end].isalnum())):
-                return True
-            start = text.find(needle, start + 1)
-        return False
-
-    @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        """The rule as a regex (for :func:`naive_match`), compiled when first needed."""
-        return phrase_pattern(list(self.words))
-
-
-@lru_cache(maxsize=65536)
-def _phrase(key: str) -> _Phrase:
-    """The parsed form of a keyword topic's key, shared by the index and the naive loop."""
-    words = tuple(w for w in _SEPARATORS.split(fold_text(key)) if w)
-    tokens = frozenset(t for w in words for t in _WORD.findall(w))
-    single = len(words) == 1 and _WORD.fullmatch(words[0]) is not None
-    return _Phrase(words, tokens, single)
-
-
-def phrase_pattern(words: list[str]) -> re.Pattern[str]:
-    """A regex for folded text: the words in order, separated by whitespace/hyphens, word-bounded.
-
-    ``[^\\W_]`` (a letter or digit) is exactly what ``str.isalnum`` accepts, so this and
-    :meth:`_Phrase.occurs_in` state one rule twice.
-
-    The start boundary is a lookbehind placed after the first word, so the pattern starts with a
-    literal and ``re`` can use its fast literal-prefix search (an abstract is ~1 KB).
-    """
-    if not words:
-        return re.compile(r"(?!)")
-    first = re.escape(words[0])
-    body = first + "".join(_SEPARATOR + re.escape(w) for w in words[1:])
-    if _WORD.match(words[0][0]):
-        body = f"{first}(?<![^\\W_]{first})" + body[len(first):]
-    if _WORD.match(words[-1][-1]):
-        body += r"(?![^\W_])"
-    return re.compile(body)
-
-
-def _index_token(phrase: _Phrase, frequency: Counter[str]) -> str:
-    """The word a phrase is indexed by: not a stop word, rare among followed phrases, then long."""
-    return min(phrase.tokens, key=lambda t: (t in _STOP_WORDS, frequency[t], -len(t), t))
 
 
 # --- the naive reference --------------------------------------------------------------------------
@@ -306,7 +207,7 @@ def topic_matches(topic: Topic, m: Matchable) -> bool:
         return key in m.venues
     if kind is TopicKind.FEED:
         return key == m.feed
-    return _phrase(key).pattern.search(m.text) is not None
+    return read_phrase(key).pattern.search(m.text) is not None
 
 
 def naive_match(subs: Iterable[Subscription], m: Matchable) -> Match:
@@ -422,14 +323,14 @@ def _entries(subs: Iterable[Subscription]) -> list[_Entry]:
             for topic in first]
 
 
-_PhraseIndex = dict[str, list[tuple[_Phrase, _Entry]]]
+_PhraseIndex = dict[str, list[tuple[Phrase, _Entry]]]
 
 
 def _keyword_index(entries: list[_Entry]) -> tuple[dict[str, list[_Entry]], _PhraseIndex]:
     """One-word phrases by their word (``café`` and ``cafe`` are two topics with one folded word);
     the others by their index word. A phrase without a word (none parse so) can never match.
     """
-    phrases = [(_phrase(entry.topic.key), entry) for entry in entries]
+    phrases = [(read_phrase(entry.topic.key), entry) for entry in entries]
     frequency = Counter(t for phrase, _ in phrases for t in phrase.tokens)
     single: dict[str, list[_Entry]] = defaultdict(list)
     index: _PhraseIndex = defaultdict(list)
@@ -437,7 +338,7 @@ def _keyword_index(entries: list[_Entry]) -> tuple[dict[str, list[_Entry]], _Phr
         if phrase.single:
             single[phrase.words[0]].append(entry)
         elif phrase.tokens:
-            index[_index_token(phrase, frequency)].append((phrase, entry))
+            index[index_token(phrase, frequency)].append((phrase, entry))
     return dict(single), dict(index)
 
 

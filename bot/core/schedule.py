@@ -6,25 +6,10 @@ Pure functions of a UTC instant; daylight-saving gaps and folds are handled by `
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-
-def utc_now() -> datetime:
-    """The one clock the bot reads by default (tests pass their own)."""
-    return datetime.now(UTC)
-
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def parse_clock(text: str) -> time:
-    """``HH:MM`` (24-hour) as a time; raises ValueError with a readable message."""
-    try:
-        hours, minutes = text.strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time of day as HH:MM, e.g. 08:00 or 17:30") from None
+from bot.core.channel_rules import parse_clock
 
 
 def next_due(after: datetime, digest_time: str, timezone: str, frequency: str,

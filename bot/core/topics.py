@@ -1,6 +1,6 @@
 """The one topic parser: what a channel follows, in one syntax for slash commands, CLI and config.
 
-Syntax (see DESIGN.md, "Topics"):
+Syntax (ARCHITECTURE.md, "Topics"):
 
 * ``cs.LG``, ``stat.ML``, ``hep-th``: an arXiv category; ``cs``, ``math``, ``astro-ph`` (or
   ``cs.*``): a whole archive. A single-category archive such as ``hep-th`` parses as a category.
@@ -34,7 +34,8 @@ from enum import StrEnum
 from functools import lru_cache
 
 from bot.core import taxonomy
-from bot.core.text import collapse_whitespace, normalize_name, tex_to_unicode
+from bot.core.errors import UserError
+from bot.core.text import collapse_whitespace, has_control_chars, normalize_name, tex_to_unicode
 
 MAX_TOPIC_LENGTH = 100
 _MAX_INPUT_LENGTH = 1000  # raw text, before whitespace is collapsed; guards the TeX decoder
@@ -49,7 +50,6 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _LIST_SEPARATOR = re.compile(r"[\s,;]+")
 _LIST_PUNCTUATION = re.compile(r"[,;]")
 _TEX_LEFTOVER = re.compile(r"[\\{}$]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class TopicKind(StrEnum):
@@ -63,7 +63,7 @@ class TopicKind(StrEnum):
     KEYWORD = "keyword"
 
 
-class TopicError(ValueError):
+class TopicError(UserError, ValueError):
     """Text that is not a valid topic; the message says what is wrong and what would be valid.
 
     ``text`` is the input, ``suggestions`` the valid topics it probably meant (best first).
@@ -168,7 +168,7 @@ def _checked_input(text: str) -> str:
     if len(stripped) > _MAX_INPUT_LENGTH:
         raise TopicError(f"a topic can be at most {MAX_TOPIC_LENGTH} characters "
                          f"(this one has {len(stripped)})")
-    if _CONTROL.search(stripped):
+    if has_control_chars(stripped):
         raise TopicError("a topic can't contain control characters")
     return stripped
 
@@ -272,11 +272,11 @@ def _unknown_arxiv(text: str) -> TopicError:
     what = "category" if "." in text else "archive"
     if suggestions:
         message = f"unknown arXiv {what} {text!r}; did you mean {_or_list(suggestions)}?"
-    elif archive in taxonomy.CATEGORIES:
+    elif archive is not None and archive in taxonomy.CATEGORIES:
         suggestions = [archive]
         message = (f"unknown arXiv category {text!r}; {archive} has no subcategories, "
                    f"follow {archive} itself")
-    elif archive in taxonomy.ARCHIVES:
+    elif archive is not None and archive in taxonomy.ARCHIVES:
         message = (f"unknown arXiv category {text!r}; {archive} has "
                    f"{', '.join(taxonomy.categories_in(archive))}")
     else:

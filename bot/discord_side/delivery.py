@@ -19,7 +19,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -29,11 +29,12 @@ import aiohttp
 import discord
 from discord.http import Route
 
-from bot.core.digest import ChannelDigest, DigestBuilder
-from bot.core.matching import Subscription
-from bot.core.schedule import next_due_text, utc_now
-from bot.discord_side.render import render_digest
-from storage.base import Store
+from bot.core.clock import Clock, utc_now
+from bot.core.digest import ChannelDigest
+from bot.core.schedule import next_due_text
+from bot.discord_side.digest_render import render_digest
+from bot.services.digests import DigestService
+from storage.base import ChannelStore, DeliveryStore
 from storage.models import ChannelSettings, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -196,17 +197,18 @@ class DeliveryReport:
     failed: int = 0
 
 
+class DispatchStore(DeliveryStore, ChannelStore, Protocol):
+    """The outbox and deliveries, and the channels' settings (``/digest now`` reads one)."""
+
+
 class Dispatcher:
     """Sends what is due: plans digests into the outbox, then delivers the outbox in order."""
 
-    def __init__(self, store: Store, builder: DigestBuilder, sender: Sender,
-                 subscriptions: Callable[[list[int]], Awaitable[list[Subscription]]],
-                 clock: Callable[[], datetime] = utc_now, concurrency: int = 25,
-                 nonce_window: float = 60.0) -> None:
+    def __init__(self, store: DispatchStore, digests: DigestService, sender: Sender, clock: Clock = utc_now,
+                 concurrency: int = 25, nonce_window: float = 60.0) -> None:
         self.store = store
-        self.builder = builder
+        self.digests = digests
         self.sender = sender
-        self.subscriptions = subscriptions
         self.clock = clock
         self.nonce_window = timedelta(seconds=nonce_window)
         self.stopping = False
@@ -243,8 +245,7 @@ class Dispatcher:
             return report
         pending = await self.store.channels_with_pending(c.channel_id for c in channels)
         fresh = [c for c in channels if c.channel_id not in pending]
-        subs: list[Subscription] = await self.subscriptions([c.channel_id for c in fresh])
-        digests = await self.builder.build(fresh, subs)
+        digests = await self.digests.build(fresh)
         await asyncio.gather(*(self._deliver_channel(c, digests.get(c.channel_id), keep_schedule, report)
                                for c in channels))
         return report
@@ -282,9 +283,8 @@ class Dispatcher:
         rendered = await asyncio.to_thread(  # a 1,000-entry digest is CPU work: off the event loop
             render_digest, [p.entry for p in digest.entries], date_text=local.strftime("%a %d %b %Y"),
             max_items_per_message=channel.max_items)
-        keys_by_entry = {id(p.entry): p.keys for p in digest.entries}
         messages = [(new_nonce(), message.payload,
-                     [key for entry in message.entries for key in keys_by_entry[id(entry)]])
+                     [key for index in message.entry_indexes for key in digest.entries[index].keys])
                     for message in rendered]
         digest_id = f"{channel.channel_id}-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         return await self.store.plan_digest(channel.channel_id, digest_id, messages, digest.cursor, next_due)

@@ -16,13 +16,15 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
+from bot.core.clock import utc_now
 from bot.core.config import Config
-from bot.core.schedule import utc_now
+from bot.ingest.arxiv_client import ArxivApiClient
 from bot.ingest.http import FetchError, FetchResult, HttpClient
 from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
-from bot.ingest.sources.arxiv_api import ArxivApiClient, ArxivApiError
-from storage.base import Store
+from bot.ingest.sources.arxiv_api import ArxivApiError
+from storage.base import FeedStore, IngestStore, LeaseStore
 from storage.models import BatchResult, FeedState, PaperRecord
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,10 @@ def died_here(label: str) -> bool:
     except OSError:  # it exists, but is not ours to signal
         return False
     return False
+
+
+class PollStore(IngestStore, FeedStore, LeaseStore, Protocol):
+    """Feed batches with their state, the feeds' states, and the poller lease."""
 
 
 class PollerBusy(Exception):
@@ -108,7 +114,7 @@ def _iso(moment: datetime) -> str:
 class Ingestor:
     """Polls sources into the store."""
 
-    def __init__(self, config: Config, store: Store, http: HttpClient, api: ArxivApiClient,
+    def __init__(self, config: Config, store: PollStore, http: HttpClient, api: ArxivApiClient,
                  holder: str | None = None) -> None:
         self.config = config
         self.store = store

@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core.clock import utc_now
 from bot.core.config import Config, ConfigError, Duration, describe, load_config
+from bot.core.digest import ChannelDigest
 from bot.ingest.poller import FeedReport, feed_specs, reports_json, totals
 from bot.process.logs import setup_logging
 from bot.services.wiring import Services, open_services
@@ -194,8 +196,9 @@ def cmd_sync(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     from bot.core.topics import TopicError, parse_subscription
-    from bot.discord_side.render import render_text_card
-    from bot.services.preview import preview, preview_json
+    from bot.discord_side.digest_render import render_digest
+    from bot.discord_side.text_card import render_text_card
+    from bot.services.digests import entries_json
 
     try:
         since = Duration(args.since)
@@ -204,14 +207,18 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
         print(f"paperboy: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    async def run() -> tuple[list, list, bool]:  # type: ignore[type-arg]
+    async def run() -> tuple[ChannelDigest, bool]:
         async with services_for(config, "preview") as services:
             empty = await services.store.max_seq() == 0
-            return (*await preview(services.store, topics, since), empty)
+            return await services.digests.for_topics(topics, since), empty
 
-    entries, messages, empty = asyncio.run(run())
+    digest, empty = asyncio.run(run())
+    entries = digest.entries
     if args.json:
-        print(json.dumps(preview_json(entries, messages), ensure_ascii=False))
+        messages = render_digest([p.entry for p in entries], date_text=utc_now().strftime("%a %d %b %Y")) \
+            if entries else []
+        print(json.dumps({"messages": [m.payload for m in messages], "items": entries_json(entries)},
+                         ensure_ascii=False))
     elif empty:
         print(f"the store {Path(config.storage.path).expanduser().absolute()} is empty: "
               "`paperboy poll` fills it from arXiv and the summary feeds")
@@ -223,7 +230,7 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_lookup(config: Config, args: argparse.Namespace) -> int:
-    from bot.discord_side.card import card_json, render_card_text
+    from bot.discord_side.cards import card_json, render_card_text
     from bot.services.lookup import LookupFailure, PaperHit
 
     async def run() -> PaperHit:
@@ -257,7 +264,8 @@ def cmd_health(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from bot.services.transfer import dump_document, export_document
+    from bot.services.export_format import dump_document
+    from bot.services.transfer import export_document
 
     async def run() -> dict[str, object]:
         async with services_for(config, "export", must_exist=True) as services:
@@ -268,7 +276,8 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from bot.services.transfer import ImportFailure, feed_names, import_document, import_limits, load_document
+    from bot.services.export_format import ImportFailure, load_document
+    from bot.services.transfer import feed_names, import_document, import_limits
 
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
@@ -291,7 +300,7 @@ def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
-    from bot.services.transfer import BackupFailure, backup
+    from bot.services.backup import BackupFailure, backup
 
     target = Path(args.path).expanduser().absolute()
     if target.exists() and not target.is_dir() and not args.force:

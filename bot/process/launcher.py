@@ -18,10 +18,11 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot.core.clock import utc_now
 from bot.core.config import Config
-from bot.core.schedule import utc_now
 from bot.discord_side.client import Paperboy
 from bot.discord_side.endpoints import point_discord_at
+from bot.process.scheduler import build_scheduler
 from bot.services.wiring import open_services
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ def discord_failure(exc: BaseException, api_base: str) -> str | None:
     return None
 
 
+def start_jobs(bot: Paperboy) -> None:
+    """Once the bot has logged in (its REST calls work), its timed jobs start."""
+    bot.scheduler = build_scheduler(bot)
+    bot.scheduler.start()
+
 
 async def run_bot(config: Config, *, clock: Callable[[], datetime] = utc_now,
                   run_scheduler: bool = True,
@@ -64,11 +70,11 @@ async def run_bot(config: Config, *, clock: Callable[[], datetime] = utc_now,
     if not token:
         raise MissingToken("no Discord bot token: set PAPERBOY_DISCORD_TOKEN (or discord.token)")
     point_discord_at(config.discord.api_base, config.discord.gateway_url)
-    async with open_services(config) as services:
+    async with open_services(config, clock=clock) as services:
         if services.store.created:
             log.info("created a new, empty store at %s (storage.path, from %s)",
                      Path(config.storage.path).expanduser().absolute(), config.source)
-        bot = Paperboy(services, clock=clock, run_scheduler=run_scheduler)
+        bot = Paperboy(services, clock=clock, on_setup=start_jobs if run_scheduler else None)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -92,7 +98,7 @@ async def sync_commands(config: Config, guild_id: int | None = None) -> list[str
         raise MissingToken("no Discord bot token: set PAPERBOY_DISCORD_TOKEN (or discord.token)")
     point_discord_at(config.discord.api_base, config.discord.gateway_url)
     async with open_services(config) as services:
-        bot = Paperboy(services, run_scheduler=False)
+        bot = Paperboy(services)
         async with bot:
             await bot.login(token)  # REST only: loads the cogs through setup_hook
             guild = discord.Object(id=guild_id) if guild_id else None

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.core.config import Config
-from storage.base import Store
+from storage.base import AdminStore, ChannelStore, FeedStore
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], Awaitable[None]]
 
 
+class AlertStore(FeedStore, ChannelStore, AdminStore, Protocol):
+    """The roles alerts read (feeds, channels) and write (the open alerts)."""
+
+
 class OwnerAlerts:
     """Compares what is wrong now with the alerts already sent."""
 
-    def __init__(self, store: Store, config: Config, notify: Notify) -> None:
+    def __init__(self, store: AlertStore, config: Config, notify: Notify) -> None:
         self.store = store
         self.config = config
         self.notify = notify

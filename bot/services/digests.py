@@ -1,41 +1,60 @@
-"""``paperboy preview``: what a channel following some topics would get from a recent window.
+"""What a channel's digest holds: the one path that builds digests, for every door.
 
-The same builder and renderer as the real digest, on a channel that exists only here.
+Delivery (the dispatcher), ``/digest preview`` and ``paperboy preview`` all ask this service; it
+builds with :class:`bot.core.digest.DigestBuilder` and the channels' subscriptions, and leaves
+rendering to the Discord side. No Discord here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from bot.core.digest import DigestBuilder, PlannedEntry
+from bot.core.clock import Clock, iso_seconds, utc_now
+from bot.core.digest import ChannelDigest, DigestBuilder, DigestStore, PlannedEntry
 from bot.core.matching import Subscription
 from bot.core.topics import Topic
-from bot.discord_side.render import RenderedMessage, render_digest
-from storage.base import Store
+from bot.services.subscriptions import SubscriptionService
 from storage.models import ChannelSettings
 
-PREVIEW_CHANNEL = 0
+PREVIEW_CHANNEL = 0  # the channel of ``paperboy preview``, which exists only there
 
 
-async def preview(store: Store, topics: Sequence[tuple[Topic, bool]], since_seconds: float,
-                  now: datetime | None = None) -> tuple[list[PlannedEntry], list[RenderedMessage]]:
-    """The entries and the exact Discord messages for items ingested in the last ``since_seconds``."""
-    now = now or datetime.now(UTC)
-    start = (now - timedelta(seconds=since_seconds)).isoformat(timespec="seconds")
-    channel = ChannelSettings(channel_id=PREVIEW_CHANNEL, guild_id=0, digest_time="08:00",
-                              timezone="UTC", cursor_seq=await store.seq_before(start))
-    subscriptions = [Subscription(PREVIEW_CHANNEL, topic, exclude) for topic, exclude in topics]
-    digest = (await DigestBuilder(store).build([channel], subscriptions))[PREVIEW_CHANNEL]
-    entries = digest.entries
-    messages = render_digest([p.entry for p in entries], date_text=now.strftime("%a %d %b %Y")) \
-        if entries else []
-    return entries, messages
+class DigestService:
+    """Digests of stored channels, of a channel's next digest so far, and of a topic list."""
+
+    def __init__(self, store: DigestStore, subscriptions: SubscriptionService,
+                 clock: Clock = utc_now) -> None:
+        self.store = store
+        self.builder = DigestBuilder(store)
+        self.subscriptions = subscriptions
+        self.clock = clock
+
+    async def build(self, channels: Sequence[ChannelSettings]) -> dict[int, ChannelDigest]:
+        """Each channel's digest from its cursor, with its own subscriptions."""
+        subscriptions = await self.subscriptions.all_subscriptions([c.channel_id for c in channels])
+        return await self.builder.build(channels, subscriptions)
+
+    async def next_digest(self, channel_id: int) -> tuple[ChannelSettings, ChannelDigest]:
+        """What the channel's next digest holds so far (``/digest preview``); a user error when
+        the channel follows nothing."""
+        channel = await self.subscriptions.followed_channel(channel_id)
+        return channel, (await self.build([channel]))[channel_id]
+
+    async def for_topics(self, topics: Sequence[tuple[Topic, bool]],
+                         since_seconds: float) -> ChannelDigest:
+        """What a channel following ``topics`` (topic, exclude) would get from the items ingested
+        in the last ``since_seconds`` (``paperboy preview``)."""
+        start = iso_seconds(self.clock() - timedelta(seconds=since_seconds))
+        channel = ChannelSettings(channel_id=PREVIEW_CHANNEL, guild_id=0, digest_time="08:00",
+                                  timezone="UTC", cursor_seq=await self.store.seq_before(start))
+        subscriptions = [Subscription(PREVIEW_CHANNEL, topic, exclude) for topic, exclude in topics]
+        return (await self.builder.build([channel], subscriptions))[PREVIEW_CHANNEL]
 
 
-def preview_json(entries: Sequence[PlannedEntry], messages: Sequence[RenderedMessage]) -> dict[str, Any]:
-    """``{"messages": [payloads], "items": [{"kind", "arxiv_id", "title", "matched"}]}``."""
+def entries_json(entries: Sequence[PlannedEntry]) -> list[dict[str, Any]]:
+    """The items of a digest in order: ``[{"kind", "arxiv_id", "title", "matched"}]``."""
     items: list[dict[str, Any]] = []
     for planned in entries:
         entry = planned.entry
@@ -45,4 +64,4 @@ def preview_json(entries: Sequence[PlannedEntry], messages: Sequence[RenderedMes
         for summary in entry.summaries:
             items.append({"kind": "summary", "arxiv_id": summary.arxiv_id, "title": summary.title,
                           "matched": list(entry.matched)})
-    return {"messages": [m.payload for m in messages], "items": items}
+    return items

@@ -1,31 +1,25 @@
-"""The jobs the bot runs on APScheduler: polls, the digest dispatcher (and later housekeeping).
+"""The work behind the bot's periodic jobs: polling what is due, and housekeeping.
 
-- arXiv feeds: shortly after arXiv's daily rebuild (00:10 US Eastern) every arXiv feed is made due
-  now; otherwise each feed is polled when its ``next_poll`` (interval or failure backoff) is due.
-  Conditional GET keeps the hourly repeats cheap.
+When each runs is decided in one place, :mod:`bot.process.scheduler`:
+
+- arXiv feeds: shortly after arXiv's daily rebuild every arXiv feed is made due now; otherwise
+  each feed is polled when its ``next_poll`` (interval or failure backoff) is due. Conditional GET
+  keeps the hourly repeats cheap.
 - summary feeds: at their configured interval, through the same ``next_poll``.
-- the dispatcher: every minute, sends what is due. Due times live in the store, so a digest missed
-  while the bot was down goes out when it is back.
+- housekeeping: daily, prunes what the store no longer needs (see ``Store.prune``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
-from bot.core.schedule import utc_now
-from bot.discord_side.delivery import Dispatcher
+from bot.core.clock import utc_now
 from bot.ingest.poller import FeedReport, FeedSpec, Ingestor, feed_specs
 from bot.services.wiring import Services
 
 log = logging.getLogger(__name__)
-
-ARXIV_REBUILD = CronTrigger(hour=0, minute=10, timezone="America/New_York")
 
 
 
@@ -86,15 +80,3 @@ class Housekeeping:
         log.info("housekeeping: pruned %(deliveries)d delivery records, %(sent_messages)d sent "
                  "messages, %(api_queries)d cached API queries", pruned)
         return pruned
-
-
-def build_scheduler(poll_jobs: PollJobs, dispatcher: Dispatcher) -> AsyncIOScheduler:
-    """The scheduler with its jobs; started by the bot's ``setup_hook``, shut down on close."""
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(poll_jobs.poll_due, IntervalTrigger(minutes=1), id="poll",
-                      next_run_time=datetime.now(UTC), **common)
-    scheduler.add_job(poll_jobs.arxiv_rebuilt, ARXIV_REBUILD, id="arxiv-rebuild", **common)
-    scheduler.add_job(dispatcher.run_due, IntervalTrigger(minutes=1), id="digests",
-                      next_run_time=datetime.now(UTC), **common)
-    return scheduler

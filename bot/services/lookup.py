@@ -13,15 +13,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import unquote
 
 from bot.core import taxonomy
+from bot.core.errors import UserError
 from bot.core.ids import arxiv_id_from_doi, normalize_doi, parse_arxiv_id, try_parse_arxiv_id
 from bot.core.topics import TopicError, TopicKind, parse_topic
+from bot.core.venues import parse_venue
+from bot.ingest.arxiv_client import ArxivApiClient
 from bot.ingest.http import FetchError
-from bot.ingest.sources.arxiv_api import ArxivApiClient, ArxivApiError
+from bot.ingest.sources.arxiv_api import ArxivApiError
 from bot.ingest.sources.shortscience import arxiv_id_from_bibtex_key
-from storage.base import Store
+from storage.base import IngestStore, LookupStore
 from storage.models import StoredPaper, StoredSummary
 from storage.search import query_words
 
@@ -40,7 +44,11 @@ _KEYWORD_HINT = re.compile(r"\s*\(to follow [^()]* as a keyword, write keyword:.
 _CATEGORY_SHOWN_MAX = 40
 
 
-class LookupFailure(Exception):
+class LookupServiceStore(LookupStore, IngestStore, Protocol):
+    """Lookups, and storing what the arXiv API returned (``store_papers``)."""
+
+
+class LookupFailure(UserError):
     """A lookup that cannot be answered; the message says why and what to try."""
 
 
@@ -130,7 +138,7 @@ def _api_category(category: str) -> str:
 class LookupService:
     """Store first, then the arXiv API."""
 
-    def __init__(self, store: Store, api: ArxivApiClient) -> None:
+    def __init__(self, store: LookupServiceStore, api: ArxivApiClient) -> None:
         self.store = store
         self.api = api
 
@@ -212,3 +220,24 @@ class LookupService:
         extra = await self.store.papers_by_ids(p.arxiv_id for p in page.papers if p.arxiv_id not in known)
         papers = found + [extra[p.arxiv_id] for p in page.papers if p.arxiv_id in extra]
         return SearchResult(papers[:limit], category)
+
+    async def autocomplete(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(arxiv_id, title) for what is being typed: an id prefix or title words."""
+        return await self.store.autocomplete_papers(typed[:100], limit=limit)
+
+    async def summaries_page(self, arxiv_id: str | None, page: int,
+                             page_size: int) -> tuple[list[StoredSummary], int]:
+        """One page of the latest summaries (of one paper, or of all) and how many there are."""
+        total = await self.store.count_summaries(arxiv_id=arxiv_id)
+        found = await self.store.latest_summaries(arxiv_id=arxiv_id, limit=page_size,
+                                                  offset=page * page_size)
+        return found, total
+
+    async def venue(self, name: str) -> tuple[str, list[StoredSummary]]:
+        """A venue's name as read and its summaries, newest first; a user error for a bad name or
+        a venue with no summaries here."""
+        venue = parse_venue(name)  # a VenueError is a user error too
+        summaries = await self.store.venue_summaries(venue)
+        if not summaries:
+            raise LookupFailure(f"No summaries of {venue} papers are in Paperboy's store yet.")
+        return venue, summaries

@@ -5,26 +5,20 @@ No Discord here: the cogs pass ids and text in and show the :class:`UserError` m
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core import channel_rules as rules
+from bot.core.clock import Clock, utc_now
 from bot.core.config import Config
+from bot.core.errors import UserError
 from bot.core.matching import Subscription
-from bot.core.schedule import WEEKDAYS, next_due_text, parse_clock, utc_now
-from bot.core.topics import Topic, TopicError, TopicKind, parse_subscription, parse_topic
-from storage.base import Store
+from bot.core.schedule import next_due_text
+from bot.core.topics import Topic, TopicKind, parse_subscription, parse_topic
+from storage.base import ChannelStore
 from storage.models import ChannelSettings, SubscriptionRow
 
-FREQUENCIES = ("daily", "weekly", "instant")
-MAX_ITEMS_RANGE = (1, 50)
-
-
-class UserError(Exception):
-    """Something the user asked that cannot be done; the message says what to do instead."""
-
+NOT_FOLLOWING = ("This channel follows nothing yet. A member with Manage Channels can start with "
+                 "`/subscribe add topic:cs.LG`.")
 
 
 def topic_of(row: SubscriptionRow) -> Topic:
@@ -51,8 +45,8 @@ class ScheduleRequest:
 class SubscriptionService:
     """Subscriptions and channel settings, with the limits and validation users see."""
 
-    def __init__(self, config: Config, store: Store,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, config: Config, store: ChannelStore,
+                 clock: Clock = utc_now) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -62,18 +56,12 @@ class SubscriptionService:
         return [feed.name for feed in self.config.feeds]
 
     def parse(self, text: str) -> Topic:
-        """The one topic parser, with this bot's feed names; errors become :class:`UserError`."""
-        try:
-            return parse_topic(text, self.feed_names)
-        except TopicError as exc:
-            raise UserError(str(exc)) from None
+        """The one topic parser, with this bot's feed names (a :class:`TopicError` is a user error)."""
+        return parse_topic(text, self.feed_names)
 
     def parse_subscription(self, text: str) -> tuple[Topic, bool]:
         """``(topic, exclude)``: a leading ``!`` excludes, as in every door."""
-        try:
-            return parse_subscription(text, self.feed_names)
-        except TopicError as exc:
-            raise UserError(str(exc)) from None
+        return parse_subscription(text, self.feed_names)
 
     async def channel(self, guild_id: int, channel_id: int) -> ChannelSettings:
         """The channel's settings, created with the configured default schedule on first use."""
@@ -123,6 +111,17 @@ class SubscriptionService:
     async def topics(self, channel_id: int) -> list[SubscriptionRow]:
         return await self.store.list_subscriptions([channel_id])
 
+    async def settings(self, channel_id: int) -> ChannelSettings | None:
+        """The channel's settings, or None when it was never set up."""
+        return await self.store.get_channel(channel_id)
+
+    async def followed_channel(self, channel_id: int) -> ChannelSettings:
+        """The settings of a channel that follows something; a :class:`UserError` otherwise."""
+        channel = await self.store.get_channel(channel_id)
+        if channel is None:
+            raise UserError(NOT_FOLLOWING)
+        return channel
+
     async def all_subscriptions(self, channel_ids: list[int] | None = None) -> list[Subscription]:
         return [subscription_of(r) for r in await self.store.list_subscriptions(channel_ids)]
 
@@ -139,72 +138,28 @@ class SubscriptionService:
         return updated
 
     def _validated(self, request: ScheduleRequest, channel: ChannelSettings) -> dict[str, object]:
+        """The request's changes, each through the one channel rule for it."""
         changes: dict[str, object] = {}
         if request.time is not None:
-            try:
-                clock = parse_clock(request.time)
-            except ValueError as exc:
-                raise UserError(str(exc)) from None
-            changes["digest_time"] = clock.strftime("%H:%M")
+            changes["digest_time"] = rules.check_clock(request.time)
         if request.timezone is not None:
-            changes["timezone"] = validate_timezone(request.timezone)
+            changes["timezone"] = rules.check_timezone(request.timezone)
         if request.frequency is not None:
-            if request.frequency not in FREQUENCIES:
-                raise UserError(f"Frequency must be one of {', '.join(FREQUENCIES)}.")
-            changes["frequency"] = request.frequency
+            changes["frequency"] = rules.check_frequency(request.frequency)
         if request.weekday is not None:
-            day = request.weekday.strip().lower()
-            matches = [i for i, name in enumerate(WEEKDAYS) if name.startswith(day[:3])] if day else []
-            if len(matches) != 1:
-                raise UserError(f"{request.weekday!r} is not a weekday (monday ... sunday).")
-            changes["weekday"] = matches[0]
-        if (changes.get("frequency", channel.frequency) == "weekly"
-                and changes.get("weekday", channel.weekday) is None):
-            changes["weekday"] = 0
+            changes["weekday"] = rules.parse_weekday(request.weekday)
+        weekday = rules.weekday_for(str(changes.get("frequency", channel.frequency)),
+                              changes.get("weekday", channel.weekday))  # type: ignore[arg-type]
+        if weekday != channel.weekday:
+            changes["weekday"] = weekday
         if request.max_items is not None:
-            low, high = MAX_ITEMS_RANGE
-            if not low <= request.max_items <= high:
-                raise UserError(f"max_items must be between {low} and {high}.")
-            changes["max_items"] = request.max_items
+            changes["max_items"] = rules.check_max_items(request.max_items)
         if request.include_replacements is not None:
             changes["include_replacements"] = int(request.include_replacements)
         return changes
 
 
-def validate_timezone(name: str) -> str:
-    """An IANA zone name, or a :class:`UserError` that suggests close ones."""
-    name = name.strip()
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lowered = {zone.lower(): zone for zone in available_timezones()}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    wanted = name.lower().replace(" ", "_")
-    close = sorted(z for z in lowered.values() if wanted in z.lower())[:5]
-    if not close:  # a typo rather than a part: America/New_Yrok
-        close = [lowered[z] for z in difflib.get_close_matches(wanted, list(lowered), 3, 0.8)]
-    hint = f" Did you mean {', '.join(close)}?" if close else " Use an IANA name such as Europe/Berlin."
-    raise UserError(f"{name!r} is not a time zone.{hint}")
-
-
-def search_timezones(prefix: str, limit: int = 25) -> list[str]:
-    """Zone names containing the typed text, for autocomplete."""
-    needle = prefix.strip().lower().replace(" ", "_")
-    zones = sorted(available_timezones())
-    return [z for z in zones if needle in z.lower()][:limit]
-
-
 def describe_schedule(channel: ChannelSettings) -> str:
     """One line: when this channel's digests come."""
-    if channel.frequency == "instant":
-        when = "after every poll (instant)"
-    elif channel.frequency == "weekly":
-        when = (f"weekly on {WEEKDAYS[channel.weekday or 0].title()} at {channel.digest_time} "
-                f"{channel.timezone}")
-    else:
-        when = f"daily at {channel.digest_time} {channel.timezone}"
-    extra = ", replacements included" if channel.include_replacements else ""
-    return f"Digests: {when}, up to {channel.max_items} items per message{extra}."
+    return rules.describe_schedule(channel.frequency, channel.digest_time, channel.timezone,
+                                     channel.weekday, channel.max_items, channel.include_replacements)

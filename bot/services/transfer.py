@@ -1,44 +1,7 @@
-"""Export, import and backup: moving what channels follow between stores, and copying a store.
+"""Export and import: moving what channels follow (and their settings) between stores.
 
-``paperboy export [--guild ID] > subs.json``, ``paperboy import subs.json`` and
-``paperboy backup PATH`` are thin wrappers over :func:`export_document`, :func:`import_document`
-and :func:`backup`.
-
-The export format (version 1)
------------------------------
-One JSON object::
-
-    {
-      "paperboy_export": 1,
-      "exported_at": "2024-11-28T09:00:00+00:00",
-      "channels": [
-        {
-          "guild_id": "81384788765712384",
-          "channel_id": "381870553235193857",
-          "digest_time": "08:00",              # HH:MM, 24-hour, in the channel's time zone
-          "timezone": "Europe/Berlin",         # IANA name
-          "frequency": "weekly",               # daily | weekly | instant
-          "weekday": 4,                        # 0 = Monday ... 6 = Sunday, or null
-          "max_items": 10,                     # 1-50
-          "include_replacements": false,
-          "paused_reason": null,               # why deliveries stopped (e.g. lost access), or null
-          "topics": [
-            {"topic": "cs.LG", "exclude": false},
-            {"topic": "author:Sergey Levine", "exclude": false},
-            {"topic": "keyword:survey", "exclude": true}
-          ]
-        }
-      ]
-    }
-
-* Ids are strings of decimal digits: Discord snowflakes do not fit a double, and JSON numbers
-  are doubles in many tools (``jq``, JavaScript), which would silently round them. An import
-  rejects numbers rather than risk a rounded id.
-* A topic is its canonical text in the one topic syntax (``bot.core.topics``), so it parses back to the
-  same topic. ``feed:NAME`` only imports where a feed of that name is configured.
-* Channels come in channel id order, topics in the order they were added.
-* Not exported: ingest cursors, next due times, the outbox and the delivery ledger. They describe
-  what one store has served; in another store the sequence numbers mean nothing.
+``paperboy export [--guild ID] > subs.json`` and ``paperboy import subs.json`` are thin wrappers
+over these functions; the file format and its validation are :mod:`bot.services.export_format`.
 
 Import rules
 ------------
@@ -60,61 +23,31 @@ Import rules
   none are removed. The per-channel and per-guild topic limits count what the store has plus what
   the file adds; entries that add nothing never fail on a limit.
 * Importing the same file twice changes nothing the second time (:attr:`ImportReport.changed` is 0).
-
-Backup
-------
-:func:`backup` copies the live store with SQLite's online backup (see
-:meth:`storage.sqlite.SQLiteStore.backup_to`): consistent while the bot and a poll write, written
-beside the target and renamed into place, then checked with ``PRAGMA integrity_check``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import re
-import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from bot.core.clock import Clock, iso_seconds, utc_now
 from bot.core.config import Config
-from bot.core.schedule import next_due_text, parse_clock
-from bot.core.topics import Topic, TopicError, parse_subscription
-from bot.services.subscriptions import FREQUENCIES, MAX_ITEMS_RANGE, UserError, validate_timezone
-from storage.base import Store
-from storage.models import ChannelSettings, SubscriptionRow
-from storage.sqlite import utc_now
-
-FORMAT_KEY = "paperboy_export"
-FORMAT_VERSION = 1
-MAX_PAUSE_REASON = 300  # what Store.pause_channel keeps
-
-_SNOWFLAKE = re.compile(r"^[0-9]{1,20}$")
-_MAX_SNOWFLAKE = 2**63 - 1  # SQLite INTEGER is signed 64-bit
-_TOP_KEYS = {FORMAT_KEY, "exported_at", "channels"}
-_CHANNEL_REQUIRED = ("guild_id", "channel_id", "digest_time", "timezone")
-_CHANNEL_KEYS = {*_CHANNEL_REQUIRED, "frequency", "weekday", "max_items", "include_replacements",
-                 "paused_reason", "topics"}
-_TOPIC_KEYS = {"topic", "exclude"}
+from bot.core.schedule import next_due_text
+from bot.services.export_format import (
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    ImportEntry,
+    ImportFailure,
+    load_document,
+    validate_document,
+)
+from storage.base import AdminStore, ChannelStore, IngestStore
+from storage.models import SubscriptionRow
 
 
-class ImportFailure(ValueError):
-    """An import file that cannot be imported; nothing was changed.
-
-    The message starts with where the problem is (``channels[3].topics[1]``), also in ``where``.
-    """
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}" if where else problem)
-        self.where = where
-
-
-class BackupFailure(RuntimeError):
-    """A backup copy that did not pass ``PRAGMA integrity_check``."""
+class TransferStore(ChannelStore, AdminStore, IngestStore, Protocol):
+    """Channels and subscriptions, read and merged in one transaction (``import_channels``)."""
 
 
 @dataclass
@@ -136,23 +69,8 @@ class ImportReport:
         return {**asdict(self), "changed": self.changed}
 
 
-@dataclass
-class _Entry:
-    """One validated channel of the file, with where it came from for error messages."""
-
-    index: int
-    settings: ChannelSettings
-    topics: list[tuple[Topic, bool]]
-
-    @property
-    def where(self) -> str:
-        return f"channels[{self.index}]"
-
-
-# -- export ------------------------------------------------------------------------------------
-
-
-async def export_document(store: Store, guild_id: int | None = None) -> dict[str, Any]:
+async def export_document(store: TransferStore, guild_id: int | None = None,
+                          clock: Clock = utc_now) -> dict[str, Any]:
     """Every channel's settings and topics (one guild's with ``guild_id``), as version-1 JSON data."""
     channels = await store.list_channels(guild_id)
     rows = await store.list_subscriptions([channel.channel_id for channel in channels])
@@ -161,7 +79,7 @@ async def export_document(store: Store, guild_id: int | None = None) -> dict[str
         topics.setdefault(row.channel_id, []).append({"topic": row.value, "exclude": row.exclude})
     return {
         FORMAT_KEY: FORMAT_VERSION,
-        "exported_at": utc_now(),
+        "exported_at": iso_seconds(clock()),
         "channels": [
             {
                 "guild_id": str(channel.guild_id),
@@ -180,27 +98,6 @@ async def export_document(store: Store, guild_id: int | None = None) -> dict[str
     }
 
 
-def dump_document(document: dict[str, Any]) -> str:
-    """The export as text: indented (diff- and edit-friendly), non-ASCII kept readable."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def load_document(text: str | bytes) -> Any:
-    """Parse an export file's text; :class:`ImportFailure` when it is not JSON."""
-    try:
-        if isinstance(text, bytes | bytearray):
-            text = bytes(text).decode("utf-8-sig")
-        return json.loads(text.removeprefix("\ufeff"))
-    except UnicodeDecodeError as exc:
-        raise ImportFailure("", f"not a Paperboy export: the file is not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise ImportFailure("", f"not a Paperboy export: not JSON (line {exc.lineno}, column "
-                                f"{exc.colno}: {exc.msg})") from None
-
-
-# -- import ------------------------------------------------------------------------------------
-
-
 def import_limits(config: Config) -> tuple[int, int]:
     """(topics per channel, topics per guild) from the configuration, for :func:`import_document`."""
     return config.digest.max_topics_per_channel, config.digest.max_topics_per_guild
@@ -211,18 +108,18 @@ def feed_names(config: Config) -> list[str]:
     return [feed.name for feed in config.feeds]
 
 
-async def import_document(store: Store, document: Any, feeds: Collection[str],
-                          limits: tuple[int, int], *, now: datetime | None = None) -> ImportReport:
+async def import_document(store: TransferStore, document: Any, feeds: Collection[str],
+                          limits: tuple[int, int], *, clock: Clock = utc_now) -> ImportReport:
     """Validate a whole export (parsed JSON, or its text) against the store, then apply it at once.
 
     ``feeds`` are the configured feed names; ``limits`` is (topics per channel, topics per guild).
     Raises :class:`ImportFailure` naming the bad entry; then nothing has changed.
     """
     if isinstance(document, str | bytes | bytearray):
-        document = load_document(document)
-    entries = _validate_document(document, feeds)
+        document = load_document(bytes(document) if isinstance(document, bytearray) else document)
+    entries = validate_document(document, feeds)
     await _check_against_store(store, entries, limits)
-    moment = now or datetime.now(UTC)
+    moment = clock()
     settings = []
     for entry in entries:
         channel = entry.settings
@@ -241,121 +138,8 @@ async def import_document(store: Store, document: Any, feeds: Collection[str],
         topics_added=added, topics_updated=flipped, topics_unchanged=len(rows) - added - flipped)
 
 
-def _validate_document(document: Any, feeds: Collection[str]) -> list[_Entry]:
-    """Every channel entry checked and normalised, or the first problem as :class:`ImportFailure`."""
-    if not isinstance(document, dict):
-        raise ImportFailure("", f"not a Paperboy export: expected a JSON object, got "
-                                f"{_json_type(document)}")
-    if FORMAT_KEY not in document:
-        raise ImportFailure("", f"not a Paperboy export: no {FORMAT_KEY!r} key "
-                                f"(make one with `paperboy export`)")
-    version = document[FORMAT_KEY]
-    if not _is_int(version) or version != FORMAT_VERSION:
-        raise ImportFailure(FORMAT_KEY, f"this file is format version {version!r}; this Paperboy "
-                                        f"reads version {FORMAT_VERSION}")
-    _no_unknown_keys(document, _TOP_KEYS, "")
-    exported_at = document.get("exported_at")
-    if exported_at is not None and not isinstance(exported_at, str):
-        raise ImportFailure("exported_at", f"expected text or null, got {_json_type(exported_at)}")
-    channels = document.get("channels")
-    if not isinstance(channels, list):
-        raise ImportFailure("channels", f"expected a list of channels, got {_json_type(channels)}")
-    entries: list[_Entry] = []
-    seen: dict[int, int] = {}
-    for index, item in enumerate(channels):
-        entry = _validate_channel(index, item, feeds)
-        channel_id = entry.settings.channel_id
-        if channel_id in seen:
-            raise ImportFailure(f"channels[{index}].channel_id", f"channel {channel_id} is already "
-                                f"channels[{seen[channel_id]}]; each channel may appear once")
-        seen[channel_id] = index
-        entries.append(entry)
-    return entries
-
-
-def _validate_channel(index: int, item: Any, feeds: Collection[str]) -> _Entry:
-    where = f"channels[{index}]"
-    if not isinstance(item, dict):
-        raise ImportFailure(where, f"expected an object, got {_json_type(item)}")
-    for key in _CHANNEL_REQUIRED:
-        if key not in item:
-            raise ImportFailure(where, f"missing {key!r}")
-    _no_unknown_keys(item, _CHANNEL_KEYS, where)
-    guild_id = _snowflake(item["guild_id"], f"{where}.guild_id")
-    channel_id = _snowflake(item["channel_id"], f"{where}.channel_id")
-    digest_time = _clock(item["digest_time"], f"{where}.digest_time")
-    timezone = _timezone(item["timezone"], f"{where}.timezone")
-    frequency = item.get("frequency", "daily")
-    if frequency not in FREQUENCIES:
-        raise ImportFailure(f"{where}.frequency", f"{frequency!r} is not one of {', '.join(FREQUENCIES)}")
-    weekday = item.get("weekday")
-    if weekday is not None and (not _is_int(weekday) or not 0 <= weekday <= 6):
-        raise ImportFailure(f"{where}.weekday", f"{weekday!r} is not a weekday: 0 (Monday) to 6 "
-                                                f"(Sunday), or null")
-    if frequency == "weekly" and weekday is None:
-        weekday = 0  # as /digest schedule does: weekly without a day means Mondays
-    max_items = item.get("max_items", 10)
-    low, high = MAX_ITEMS_RANGE
-    if not _is_int(max_items) or not low <= max_items <= high:
-        raise ImportFailure(f"{where}.max_items", f"{max_items!r} is not a whole number from {low} to {high}")
-    replacements = item.get("include_replacements", False)
-    if not isinstance(replacements, bool):
-        raise ImportFailure(f"{where}.include_replacements", f"expected true or false, got {replacements!r}")
-    paused = item.get("paused_reason")
-    if paused is not None and (not isinstance(paused, str) or not paused.strip()
-                               or len(paused) > MAX_PAUSE_REASON):
-        raise ImportFailure(f"{where}.paused_reason", f"expected null (not paused) or the reason as text "
-                                                      f"of 1-{MAX_PAUSE_REASON} characters, got {paused!r}")
-    settings = ChannelSettings(
-        channel_id=channel_id, guild_id=guild_id, digest_time=digest_time, timezone=timezone,
-        frequency=frequency, weekday=weekday, max_items=max_items, include_replacements=replacements,
-        paused_reason=paused)
-    return _Entry(index, settings, _validate_topics(item.get("topics", []), f"{where}.topics", feeds))
-
-
-def _validate_topics(items: Any, where: str, feeds: Collection[str]) -> list[tuple[Topic, bool]]:
-    """Each topic through the one parser; the same topic twice in a channel is an error."""
-    if not isinstance(items, list):
-        raise ImportFailure(where, f"expected a list of topics, got {_json_type(items)}")
-    topics: dict[Topic, int] = {}
-    result: list[tuple[Topic, bool]] = []
-    for index, item in enumerate(items):
-        at = f"{where}[{index}]"
-        explicit: bool | None = None
-        if isinstance(item, str):
-            text = item
-        elif isinstance(item, dict):
-            if "topic" not in item:
-                raise ImportFailure(at, "missing 'topic'")
-            _no_unknown_keys(item, _TOPIC_KEYS, at)
-            text, explicit = item["topic"], item.get("exclude")
-            if explicit is not None and not isinstance(explicit, bool):
-                raise ImportFailure(f"{at}.exclude", f"expected true or false, got {explicit!r}")
-        else:
-            raise ImportFailure(at, f"expected {{\"topic\": ..., \"exclude\": ...}} or text, "
-                                    f"got {_json_type(item)}")
-        if not isinstance(text, str):
-            raise ImportFailure(at, f"a topic is text, got {_json_type(text)}")
-        try:
-            topic, exclude = parse_subscription(text, feeds)  # "!cs.AI" excludes, as everywhere
-        except TopicError as exc:
-            message, shown = str(exc), text.strip()
-            named = shown and shown in message  # most parser messages quote the text already
-            raise ImportFailure(at, message if named else f"{text!r}: {message}") from None
-        if explicit is not None and explicit != exclude:
-            if exclude:
-                raise ImportFailure(f"{at}.exclude", f"{text!r} starts with '!', which excludes it, "
-                                                     "but exclude is false: write one or the other")
-            exclude = explicit
-        if topic in topics:
-            raise ImportFailure(at, f"{text!r} is the same topic as {where}[{topics[topic]}] ({topic}); "
-                                    f"list each topic once")
-        topics[topic] = index
-        result.append((topic, exclude))
-    return result
-
-
-async def _check_against_store(store: Store, entries: list[_Entry], limits: tuple[int, int]) -> None:
+async def _check_against_store(store: TransferStore, entries: list[ImportEntry],
+                               limits: tuple[int, int]) -> None:
     """Guild ownership and topic limits, counting what the store has plus what the file adds.
 
     An entry that adds no topic never fails a limit, so re-importing a file always succeeds even
@@ -390,75 +174,3 @@ async def _check_against_store(store: Store, entries: list[_Entry], limits: tupl
             raise ImportFailure(f"{entry.where}.topics",
                                 f"guild {guild_id} would have {guild_totals[guild_id]} topics across its "
                                 f"channels by this entry; a server can have at most {per_guild}")
-
-
-def _snowflake(value: Any, where: str) -> int:
-    """A Discord id written as a string of digits, within SQLite's integer range."""
-    if _is_int(value):
-        raise ImportFailure(where, f"write ids as strings (\"{value}\"): JSON numbers lose the precision "
-                                   f"of Discord ids in many tools")
-    if not isinstance(value, str) or not _SNOWFLAKE.match(value) or not 0 < int(value) <= _MAX_SNOWFLAKE:
-        raise ImportFailure(where, f"{value!r} is not a Discord id (a positive whole number as text)")
-    return int(value)
-
-
-def _clock(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ImportFailure(where, f"expected a time of day as \"HH:MM\", got {_json_type(value)}")
-    try:
-        return parse_clock(value).strftime("%H:%M")
-    except ValueError as exc:
-        raise ImportFailure(where, str(exc)) from None
-
-
-def _timezone(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ImportFailure(where, f"expected an IANA time zone name such as \"Europe/Berlin\", "
-                                   f"got {value!r}")
-    try:
-        return validate_timezone(value)
-    except UserError as exc:
-        raise ImportFailure(where, str(exc)) from None
-
-
-def _no_unknown_keys(item: dict[str, Any], allowed: Iterable[str], where: str) -> None:
-    unknown = sorted(set(item) - set(allowed))
-    if unknown:
-        raise ImportFailure(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(allowed))})")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number",
-             float: "a number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-# -- backup ------------------------------------------------------------------------------------
-
-
-async def backup(store: Store, path: str | Path) -> dict[str, Any]:
-    """Copy the live store to ``path`` and prove the copy: ``{path, bytes, papers, integrity}``.
-
-    Raises ValueError for the live file itself, :class:`BackupFailure` when the copy fails
-    ``PRAGMA integrity_check`` (the full check, not only the quick one the copy passed before it
-    was renamed into place).
-    """
-    await store.backup_to(path)
-    return await asyncio.to_thread(inspect_copy, Path(path).expanduser().absolute())
-
-
-def inspect_copy(path: Path) -> dict[str, Any]:
-    """Open a copy read-only, run ``PRAGMA integrity_check`` and count its papers."""
-    db = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
-    try:
-        problems = [row[0] for row in db.execute("PRAGMA integrity_check")]
-        if problems != ["ok"]:
-            raise BackupFailure(f"{path} failed PRAGMA integrity_check: {'; '.join(problems[:5])}")
-        (papers,) = db.execute("SELECT count(*) FROM papers").fetchone()
-    finally:
-        db.close()
-    return {"path": str(path), "bytes": os.path.getsize(path), "papers": int(papers), "integrity": "ok"}

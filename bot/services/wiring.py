@@ -1,6 +1,7 @@
-"""Wiring: the store, the one HTTP client, the arXiv API client and the ingestor, built from config.
+"""Wiring: the store, the one HTTP client, the arXiv API client, the ingestor and the services.
 
-The command line and the bot both open them here, so there is one way to assemble the pipeline.
+The command line and the bot both open them here, so there is one way to assemble the pipeline;
+the clock given here is the one every service (and the store) reads.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.core.clock import Clock, utc_now
 from bot.core.config import Config
+from bot.ingest.arxiv_client import ArxivApiClient
 from bot.ingest.http import HttpClient
 from bot.ingest.poller import Ingestor, process_label
-from bot.ingest.sources.arxiv_api import ArxivApiClient
+from bot.services.digests import DigestService
 from bot.services.lookup import LookupService
+from bot.services.status import StatusService
+from bot.services.subscriptions import SubscriptionService
 from storage import Store, open_store
 
 
@@ -28,6 +33,9 @@ class Services:
     api: ArxivApiClient
     ingestor: Ingestor
     lookup: LookupService
+    subscriptions: SubscriptionService
+    digests: DigestService
+    status: StatusService
 
 
 def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
@@ -39,18 +47,21 @@ def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
 
 
 @asynccontextmanager
-async def open_services(config: Config, command: str = "run") -> AsyncIterator[Services]:
+async def open_services(config: Config, command: str = "run",
+                        clock: Clock = utc_now) -> AsyncIterator[Services]:
     """Open the store and the HTTP client; close both on the way out, whatever happens.
 
     ``command`` names this process in the store's leases (``paperboy poll (pid 42 on host)``).
     """
-    store = await open_store(config.storage.path)
+    store = await open_store(config.storage.path, clock=clock)
     http = HttpClient(config.http, arxiv_host_groups(config))
     try:
         api = ArxivApiClient(http, config.arxiv, store)
+        subscriptions = SubscriptionService(config, store, clock)
         yield Services(config, store, http, api,
                        Ingestor(config, store, http, api, holder=process_label(command)),
-                       LookupService(store, api))
+                       LookupService(store, api), subscriptions,
+                       DigestService(store, subscriptions, clock), StatusService(store))
     finally:
         await http.close()
         await store.close()

@@ -47,14 +47,14 @@ def _body_html(entry: Any) -> str:
     contents = entry.get("content") or []
     if contents:
         return "\n".join(c.get("value", "") for c in contents)
-    return entry.get("summary", "")
+    return str(entry.get("summary", ""))
 
 
 def _guid(entry: Any, text: str) -> str:
     """The item's guid, else its link, else a hash of title and text (RSS 0.91 has no guid)."""
     guid = entry.get("id") or entry.get("link")
     if guid:
-        return guid.strip()
+        return str(guid).strip()
     digest = hashlib.sha256((entry.get("title", "") + "\n" + text).encode()).hexdigest()[:32]
     return f"sha256:{digest}"
 
