@@ -14,11 +14,12 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.core.clock import utc_now
 from bot.core.config import HttpConfig
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - utc_now()).total_seconds())
 
 
 class HttpClient:

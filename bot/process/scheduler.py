@@ -7,12 +7,13 @@ is done when it is back; ``coalesce`` and ``max_instances=1`` keep a slow run fr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.core.clock import utc_now
 from bot.discord_side.client import Paperboy
 
 ARXIV_REBUILD = CronTrigger(hour=0, minute=10, timezone="America/New_York")  # after arXiv's rebuild
@@ -25,7 +26,7 @@ def build_scheduler(bot: Paperboy) -> AsyncIOScheduler:
     """The scheduler with all of the bot's jobs; not started."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    now = datetime.now(UTC)  # the first poll and digest run right away
+    now = utc_now()  # the first poll and digest run right away
     scheduler.add_job(bot.poll_jobs.poll_due, EVERY_MINUTE, id="poll", next_run_time=now, **once)
     scheduler.add_job(bot.poll_jobs.arxiv_rebuilt, ARXIV_REBUILD, id="arxiv-rebuild", **once)
     scheduler.add_job(bot.dispatcher.run_due, EVERY_MINUTE, id="digests", next_run_time=now, **once)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.core.clock import utc_now
 from bot.core.config import Config
 from storage import open_store
 
@@ -36,7 +37,7 @@ def write_heartbeat(path: str | Path, details: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".heartbeat-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"at": datetime.now(UTC).isoformat(timespec="seconds"), **details}, handle)
+        json.dump({"at": utc_now().isoformat(timespec="seconds"), **details}, handle)
     os.replace(temporary, target)
 
 
@@ -46,7 +47,7 @@ def _age(moment: datetime, now: datetime) -> timedelta:
 
 async def check_health(config: Config, now: datetime | None = None) -> HealthReport:
     """Run every check; never raises for what it checks."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     report = HealthReport()
     await _check_store(config, now, report)
     _check_heartbeat(config, now, report)
