@@ -8,10 +8,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.channel_rules import FREQUENCIES, MAX_ITEMS_RANGE, WEEKDAYS, search_timezones
+from bot.core.channel_rules import (
+    FREQUENCIES,
+    LAYOUTS,
+    MAX_ITEMS_RANGE,
+    TOP_RANGE,
+    WEEKDAYS,
+    search_timezones,
+)
 from bot.core.text import truncate
+from bot.discord_side.compact_render import render_for_channel
 from bot.discord_side.context import PaperboyBot
-from bot.discord_side.digest_render import render_digest
 from bot.discord_side.limits import CONTENT_MAX
 from bot.services.subscriptions import ScheduleRequest, describe_schedule
 from cogs.checks import manage_channels_only, server_channel
@@ -19,6 +26,7 @@ from cogs.checks import manage_channels_only, server_channel
 NONE = discord.AllowedMentions.none()
 FREQUENCY_CHOICES = [app_commands.Choice(name=f, value=f) for f in FREQUENCIES]
 WEEKDAY_CHOICES = [app_commands.Choice(name=d.title(), value=d) for d in WEEKDAYS]
+LAYOUT_CHOICES = [app_commands.Choice(name=layout, value=layout) for layout in LAYOUTS]
 
 
 class Digests(commands.GroupCog, group_name="digest"):
@@ -36,16 +44,21 @@ class Digests(commands.GroupCog, group_name="digest"):
                            weekday="For weekly digests",
                            max_items=f"Items per message ({MAX_ITEMS_RANGE[0]}-{MAX_ITEMS_RANGE[1]}; "
                                      "10 embeds per message at most)",
-                           include_replacements="Also post new versions of papers already posted")
-    @app_commands.choices(frequency=FREQUENCY_CHOICES, weekday=WEEKDAY_CHOICES)
+                           include_replacements="Also post new versions of papers already posted",
+                           layout="compact: top papers as cards, the rest as ranked lines; cards: one each",
+                           top=f"Compact: how many top papers are full cards ({TOP_RANGE[0]}-{TOP_RANGE[1]})",
+                           only_top="Compact: only the top papers, with a count of the rest")
+    @app_commands.choices(frequency=FREQUENCY_CHOICES, weekday=WEEKDAY_CHOICES, layout=LAYOUT_CHOICES)
     @app_commands.guild_only()
     @manage_channels_only()
     async def schedule(self, interaction: discord.Interaction, time: str | None = None,
                        timezone: str | None = None, frequency: str | None = None,
                        weekday: str | None = None, max_items: int | None = None,
-                       include_replacements: bool | None = None) -> None:
+                       include_replacements: bool | None = None, layout: str | None = None,
+                       top: int | None = None, only_top: bool | None = None) -> None:
         guild_id, channel_id = server_channel(interaction)
-        request = ScheduleRequest(time, timezone, frequency, weekday, max_items, include_replacements)
+        request = ScheduleRequest(time, timezone, frequency, weekday, max_items, include_replacements,
+                                  layout, top, only_top)
         channel = await self.service.schedule(guild_id, channel_id, request)
         due = f" Next digest: <t:{_epoch(channel.next_due)}:F>." if channel.next_due else ""
         await interaction.response.send_message(f"{describe_schedule(channel)}{due}", ephemeral=True,
@@ -66,8 +79,9 @@ class Digests(commands.GroupCog, group_name="digest"):
             await interaction.followup.send("Nothing new for this channel since its last digest.",
                                             ephemeral=True, allowed_mentions=NONE)
             return
-        [first, *rest] = render_digest([p.entry for p in digest.entries], date_text="preview",
-                                       max_items_per_message=channel.max_items)
+        [first, *rest] = render_for_channel(
+            digest.entries, layout=channel.digest_layout, top=channel.top, only_top=channel.only_top,
+            date_text="preview", max_items_per_message=channel.max_items)
         more = f"\n…and {len(rest)} more message(s) in the real digest." if rest else ""
         await interaction.followup.send(
             content=truncate(first.payload.get("content") or "", CONTENT_MAX - len(more)) + more,

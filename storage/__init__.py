@@ -8,11 +8,13 @@ gives the embedded SQLite implementation. Nothing in this package knows Discord 
 from storage.base import (
     AdminStore,
     ChannelStore,
+    CorpusStore,
     DeliveryStore,
     FeedStore,
     IngestStore,
     LeaseStore,
     LookupStore,
+    SaveStore,
     Store,
 )
 from storage.clock import Clock
@@ -32,6 +34,7 @@ __all__ = [
     "BatchResult",
     "ChannelStore",
     "Clock",
+    "CorpusStore",
     "DeliveryStore",
     "FeedState",
     "FeedStore",
@@ -40,6 +43,7 @@ __all__ = [
     "LookupStore",
     "PaperRecord",
     "SQLiteStore",
+    "SaveStore",
     "Store",
     "StoreError",
     "StoredPaper",

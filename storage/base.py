@@ -23,6 +23,7 @@ from storage.models import (
     Lease,
     OutboxMessage,
     PaperRecord,
+    Save,
     StoredPaper,
     StoredSummary,
     SubscriptionRow,
@@ -228,6 +229,28 @@ class LookupStore(Protocol):
         """The summaries with exactly this bibtex key, most voted first."""
 
 
+class SaveStore(Protocol):
+    """Saves: a member saves a paper for a channel (the digest buttons, ``/paper save``); the
+    ranking and ``/paper saved`` read them."""
+
+    async def toggle_save(self, channel_id: int, arxiv_id: str, user_id: int) -> bool:
+        """Save the paper for the channel as this member, or take their save back; True when saved."""
+
+    async def list_saves(self, channel_ids: Iterable[int] | None = None) -> list[Save]:
+        """Saves of some channels (all when None), oldest first."""
+
+
+class CorpusStore(Protocol):
+    """What ranking reads: the newest papers as a text corpus, and the summaries of many papers
+    (their votes and upvotes are popularity)."""
+
+    async def recent_papers(self, limit: int) -> list[StoredPaper]:
+        """The ``limit`` most recently ingested papers (without version lists), newest first."""
+
+    async def summaries_of(self, arxiv_ids: Iterable[str]) -> dict[str, list[StoredSummary]]:
+        """The summaries linked to each of these papers, most voted first (absent: none)."""
+
+
 class AdminStore(Protocol):
     """Looking after the store: owner alerts, pruning, sizes and counts, import and backup.
 
@@ -253,15 +276,17 @@ class AdminStore(Protocol):
         """The store's size on disk (pages in use), for status and the size estimate."""
 
     async def import_channels(self, channels: Sequence[ChannelSettings],
-                              subscriptions: Sequence[SubscriptionRow]) -> tuple[int, int, int, int]:
-        """Merge channel settings and subscriptions in one transaction; (created, updated, added, flipped)."""
+                              subscriptions: Sequence[SubscriptionRow],
+                              saves: Sequence[Save] = ()) -> tuple[int, int, int, int]:
+        """Merge channel settings, subscriptions and saves in one transaction;
+        (created, updated, topics added, topics flipped)."""
 
     async def backup_to(self, path: str | Path) -> None:
         """Copy the store to ``path`` while in use: the old file or a complete, checked snapshot."""
 
 
-class Store(IngestStore, FeedStore, ChannelStore, DeliveryStore, LeaseStore, LookupStore, AdminStore,
-            Protocol):
+class Store(IngestStore, FeedStore, ChannelStore, DeliveryStore, LeaseStore, LookupStore, SaveStore,
+            CorpusStore, AdminStore, Protocol):
     """A durable store of papers, summaries and feed state (SQLite now, PostgreSQL later): every
     role, plus the store's lifecycle.
 

@@ -43,6 +43,7 @@ class SummaryRecord:
     bibtex_key: str | None = None
     votes: int | None = None
     edited_at: str | None = None  # ISO 8601: ShortScience moves pubDate on every edit
+    comments: int | None = None  # where the source counts them (Hugging Face Daily Papers)
 
 
 @dataclass
@@ -111,6 +112,7 @@ class StoredSummary:
     edited_at: str | None
     seq: int
     id: int = 0
+    comments: int | None = None
 
 
 @dataclass
@@ -149,6 +151,24 @@ class ChannelSettings:
     paused_reason: str | None = None
     paused_at: str | None = None
     created_at: str = ""
+    layout: str | None = None  # compact | cards; None: never chosen, read as compact
+    top: int = 10  # compact: this many papers as full cards, the rest as ranked lines
+    only_top: bool = False  # compact: drop the lines, with a count and a way to see them
+
+    @property
+    def digest_layout(self) -> str:
+        """The layout the channel gets: its choice, else compact."""
+        return self.layout or "compact"
+
+
+@dataclass(frozen=True)
+class Save:
+    """A member saved a paper for a channel (the channel's ranking learns from its saves)."""
+
+    channel_id: int
+    arxiv_id: str
+    user_id: int
+    saved_at: str
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from doubles.fixtures import make_config
 from doubles.harness import FakeClock, started_bot  # noqa: F401 -- re-exported from doubles/
 from tests.helpers import REPO
 
+LINE_LINK = re.compile(r"\]\(<https://arxiv\.org/abs/([^\s/>)]+?)(?:v\d+)?>\)")
 ABS_URL = re.compile(r"https://arxiv\.org/abs/([^\s/)]+?)(?:v\d+)?$")
 
 
@@ -34,13 +35,18 @@ def digest_messages(double: DiscordDouble, channel_id: int) -> list[dict[str, An
 
 
 def delivered_ids(messages: list[dict[str, Any]]) -> list[str]:
-    """arXiv ids of the paper embeds in these messages, in order (repeats kept)."""
+    """arXiv ids of the papers in these messages, in order (repeats kept): the paper cards' links,
+    and the compact layout's ranked lines (``[Title](<abs link>)`` in the content and in embeds
+    without a link of their own)."""
     ids = []
     for message in messages:
+        ids += LINE_LINK.findall(message.get("content") or "")
         for embed in message.get("embeds", []):
             match = ABS_URL.match(embed.get("url", ""))
             if match:
                 ids.append(match.group(1))
+            elif "url" not in embed:
+                ids += LINE_LINK.findall(embed.get("description") or "")
     return ids
 
 

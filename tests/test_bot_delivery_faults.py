@@ -72,8 +72,8 @@ async def command(double: DiscordDouble, name: str, options: dict[str, Any] | No
 @asynccontextmanager
 async def digest_ready(tmp_path: Path, double: DiscordDouble, feed_server: FeedServer,
                        ids: list[str] = IDS) -> AsyncIterator[Setup]:
-    """A bot whose first channel follows cs.LG (daily 08:00 UTC, two items per message) and has
-    polled ``ids``; the clock is at the due time and nothing has been sent yet."""
+    """A bot whose first channel follows cs.LG (daily 08:00 UTC, one card per paper, two per
+    message) and has polled ``ids``; the clock is at the due time and nothing has been sent yet."""
     feed_server.serve("/rss/cs.LG", feed(ids))
     clock = FakeClock(T0)
     config = bot_config(tmp_path, double, feed_server.port, categories=[])
@@ -81,7 +81,7 @@ async def digest_ready(tmp_path: Path, double: DiscordDouble, feed_server: FeedS
     async with started_bot(config, clock) as bot:
         await command(double, "subscribe add", {"topic": "cs.LG"})
         _, text = await command(double, "digest schedule", {"time": "08:00", "timezone": "UTC",
-                                                            "max_items": MAX_ITEMS})
+                                                            "max_items": MAX_ITEMS, "layout": "cards"})
         assert "08:00" in text
         [report] = await bot.poll_jobs.poll_due()
         assert report.new_papers == len(ids)

@@ -40,7 +40,7 @@ async def _prepare_store(config: Config, guild_id: int, channel_id: int) -> None
         store = services.store
         overdue = (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds")
         await store.ensure_channel(guild_id, channel_id, "08:00", "UTC", overdue)
-        await store.update_channel(channel_id, max_items=PER_MESSAGE)
+        await store.update_channel(channel_id, max_items=PER_MESSAGE, layout="cards")
         await store.add_subscription(SubscriptionRow(channel_id, "category", "cs.LG", "cs.LG"))
         [report] = await services.ingestor.poll(feed_specs(config, ["cs.LG"]))
         assert report.new_papers == len(PAPERS)

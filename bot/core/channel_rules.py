@@ -23,6 +23,10 @@ WEEKLY_DEFAULT_WEEKDAY = 0  # weekly without a day means Mondays
 MAX_ITEMS_RANGE = (1, 50)
 DEFAULT_MAX_ITEMS = 10
 MAX_PAUSE_REASON = 300  # what the store keeps of a pause reason
+LAYOUTS = ("compact", "cards")  # compact: top cards + ranked lines; cards: one card per paper
+DEFAULT_LAYOUT = "compact"  # for channels that never chose
+TOP_RANGE = (0, 50)
+DEFAULT_TOP = 10
 DEFAULT_TOPICS_PER_CHANNEL = 25
 DEFAULT_TOPICS_PER_GUILD = 500
 
@@ -77,6 +81,21 @@ def check_max_items(value: Any) -> int:
     return value
 
 
+def check_layout(value: Any) -> str:
+    if value not in LAYOUTS:
+        raise ChannelRuleError(f"{value!r} is not a layout: compact (the top papers as cards, the rest "
+                               "as ranked lines) or cards (one card per paper)")
+    return str(value)
+
+
+def check_top(value: Any) -> int:
+    low, high = TOP_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ChannelRuleError(f"{value!r}: the number of top papers shown as cards must be between "
+                               f"{low} and {high}")
+    return value
+
+
 def check_timezone(name: str) -> str:
     """An IANA zone name (case forgiven), or an error that suggests close ones."""
     name = name.strip()
@@ -108,7 +127,8 @@ def _zones_by_lower_name() -> dict[str, str]:
 
 
 def describe_schedule(frequency: str, digest_time: str, timezone: str, weekday: int | None,
-                      max_items: int, include_replacements: bool) -> str:
+                      max_items: int, include_replacements: bool, layout: str | None = None,
+                      top: int = DEFAULT_TOP, only_top: bool = False) -> str:
     """One line: when a channel's digests come."""
     if frequency == "instant":
         when = "after every poll (instant)"
@@ -117,4 +137,9 @@ def describe_schedule(frequency: str, digest_time: str, timezone: str, weekday: 
     else:
         when = f"daily at {digest_time} {timezone}"
     extra = ", replacements included" if include_replacements else ""
-    return f"Digests: {when}, up to {max_items} items per message{extra}."
+    if (layout or DEFAULT_LAYOUT) == "compact":
+        rest = "only those" if only_top else "the rest as ranked lines"
+        shape = f"the top {top} papers as cards, {rest}"
+    else:
+        shape = f"one card per paper, up to {max_items} per message"
+    return f"Digests: {when}, {shape}{extra}."

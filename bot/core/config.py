@@ -29,11 +29,13 @@ from bot.core.channel_rules import (
 
 TOKEN_ENV = "PAPERBOY_DISCORD_TOKEN"
 CONFIG_ENV = "PAPERBOY_CONFIG"
-FEED_KINDS = ("shortscience", "rss")
+FEED_KINDS = ("shortscience", "rss", "huggingface")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
+FEED_DATE = "{date}"  # a feed URL's placeholder for today's date (UTC, YYYY-MM-DD), filled at poll time
 
 
 class ConfigError(ValueError):
@@ -266,6 +268,16 @@ def _build(cls: type, table: Any, prefix: str) -> Any:
         raise ConfigError(f"{prefix}: missing required key(s): {', '.join(missing)}") from exc
 
 
+def _check_feed_url(key: str, url: str) -> None:
+    """A feed URL may hold ``{date}`` (today, filled in when polled) in its path or query, and no
+    other placeholder."""
+    unknown = sorted(p for p in set(_PLACEHOLDER.findall(url)) if p != FEED_DATE)
+    if unknown:
+        raise ConfigError(f"{key}: unknown placeholder {unknown[0]}: only {FEED_DATE} is filled in")
+    if FEED_DATE in urlsplit(url).netloc:
+        raise ConfigError(f"{key}: {FEED_DATE} may be in the URL's path or query, not its host")
+
+
 def _validate(config: Config) -> None:
     """Checks that span more than one value's type."""
     if "{categories}" not in config.arxiv.rss_url:
@@ -297,6 +309,7 @@ def _validate(config: Config) -> None:
         names.add(feed.name)
         if feed.kind not in FEED_KINDS:
             raise ConfigError(f"feeds[{i}].kind: {feed.kind!r} is not one of {', '.join(FEED_KINDS)}")
+        _check_feed_url(f"feeds[{i}].url", feed.url)
     for key, check, value in (("digest.time", check_clock, config.digest.time),
                               ("digest.timezone", check_timezone, config.digest.timezone)):
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.core.matching import Subscription, SubscriptionIndex, matchable
+from bot.core.ranking import Ranked
 from bot.core.topics import Topic
 from storage.base import DeliveryStore, IngestStore
 from storage.models import ChannelSettings, IngestedItem, StoredPaper, StoredSummary
@@ -45,11 +46,12 @@ DeliveryKey = tuple[str, str, int]  # (kind, key, version)
 
 @dataclass
 class PlannedEntry:
-    """A digest entry and the delivery keys it settles."""
+    """A digest entry, the delivery keys it settles, and (once ranked) its place and reasons."""
 
     entry: DigestEntry
     keys: list[DeliveryKey] = field(default_factory=list)
     seq: int = 0
+    ranked: Ranked | None = None
 
 
 @dataclass

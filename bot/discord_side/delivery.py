@@ -32,7 +32,7 @@ from discord.http import Route
 from bot.core.clock import Clock, utc_now
 from bot.core.digest import ChannelDigest
 from bot.core.schedule import next_due_text
-from bot.discord_side.digest_render import render_digest
+from bot.discord_side.compact_render import render_for_channel, see_all_text
 from bot.services.digests import DigestService
 from storage.base import ChannelStore, DeliveryStore
 from storage.models import ChannelSettings, OutboxMessage
@@ -281,8 +281,9 @@ class Dispatcher:
             return []
         local = now.astimezone(ZoneInfo(channel.timezone))
         rendered = await asyncio.to_thread(  # a 1,000-entry digest is CPU work: off the event loop
-            render_digest, [p.entry for p in digest.entries], date_text=local.strftime("%a %d %b %Y"),
-            max_items_per_message=channel.max_items)
+            render_for_channel, digest.entries, layout=channel.digest_layout, top=channel.top,
+            only_top=channel.only_top, date_text=local.strftime("%a %d %b %Y"),
+            max_items_per_message=channel.max_items, see_all=see_all_text(digest))
         messages = [(new_nonce(), message.payload,
                      [key for index in message.entry_indexes for key in digest.entries[index].keys])
                     for message in rendered]

@@ -39,6 +39,7 @@ from bot.discord_side.lines import (
 )
 from bot.discord_side.markdown import summary_markdown
 from bot.discord_side.safety import escape_feed_text, render_feed_text
+from bot.discord_side.save_controls import save_rows
 from storage.models import StoredPaper, StoredSummary
 
 # How much of each text a digest entry shows: enough to decide whether to open the paper.
@@ -99,20 +100,21 @@ def _summary_field(summary: StoredSummary) -> dict[str, Any]:
     return {"name": name, "value": opening[:EMBED_FIELD_VALUE_MAX], "inline": False}
 
 
-def _summary_fields(summaries: Sequence[StoredSummary]) -> list[dict[str, Any]]:
-    fields = [_summary_field(s) for s in summaries[:SUMMARIES_SHOWN]]
-    if len(summaries) > SUMMARIES_SHOWN:
-        extra = len(summaries) - SUMMARIES_SHOWN
+def _summary_fields(summaries: Sequence[StoredSummary], shown: int = SUMMARIES_SHOWN) -> list[dict[str, Any]]:
+    fields = [_summary_field(s) for s in summaries[:shown]]
+    if len(summaries) > shown:
+        extra = len(summaries) - shown
         fields.append({"name": f"…and {extra} more summar{'y' if extra == 1 else 'ies'}",
                        "value": "Use `/paper summaries` to read them all.", "inline": False})
     return fields
 
 
-def _paper_embed(entry: DigestEntry, paper: StoredPaper) -> dict[str, Any]:
+def _paper_embed(entry: DigestEntry, paper: StoredPaper, abstract_chars: int = ABSTRACT_SNIPPET,
+                 summaries_shown: int = SUMMARIES_SHOWN) -> dict[str, Any]:
     lines = [authors_line(paper.authors, AUTHORS_SHOWN),
              categories_line(paper.categories, matched=entry.matched)]
     description = "\n".join(line for line in lines if line)
-    abstract = render_feed_text(paper.abstract, ABSTRACT_SNIPPET) if paper.abstract else ""
+    abstract = render_feed_text(paper.abstract, abstract_chars) if paper.abstract else ""
     if abstract:
         description = f"{description}\n\n{abstract}" if description else abstract
     version = f"v{paper.latest_version}" if paper.latest_version else ""
@@ -124,7 +126,7 @@ def _paper_embed(entry: DigestEntry, paper: StoredPaper) -> dict[str, Any]:
         "url": abs_url(paper.arxiv_id),
         "description": description,
         "color": COLORS.get(entry_kind(entry), DEFAULT_COLOR),
-        "fields": _summary_fields(entry.summaries),
+        "fields": _summary_fields(entry.summaries, summaries_shown),
         "footer": embed_footer(footer),
     }
 
@@ -153,9 +155,11 @@ def _summary_only_embed(entry: DigestEntry) -> dict[str, Any]:
     return embed
 
 
-def render_entry_embed(entry: DigestEntry) -> dict[str, Any]:
+def render_entry_embed(entry: DigestEntry, *, abstract_chars: int = ABSTRACT_SNIPPET,
+                       summaries_shown: int = SUMMARIES_SHOWN) -> dict[str, Any]:
     """One digest entry as one embed dict, every part within its limit and the whole within 6000."""
-    embed = _paper_embed(entry, entry.paper) if entry.paper is not None else _summary_only_embed(entry)
+    embed = (_paper_embed(entry, entry.paper, abstract_chars, summaries_shown) if entry.paper is not None
+             else _summary_only_embed(entry))
     if not embed["fields"]:
         del embed["fields"]
     if not embed["description"]:
@@ -183,8 +187,11 @@ def render_digest(entries: Sequence[DigestEntry], *, date_text: str,
     for number, group in enumerate(groups, start=1):
         counter = f" ({number}/{len(groups)})" if len(groups) > 1 else ""
         content = truncate(header, CONTENT_MAX - len(counter)) + counter if number == 1 else counter.strip()
-        payload = {"content": content, "embeds": [embeds[i] for i in group],
-                   "allowed_mentions": {"parse": []}}
+        payload: dict[str, Any] = {"content": content, "embeds": [embeds[i] for i in group],
+                                   "allowed_mentions": {"parse": []}}
+        rows = save_rows([entries[i] for i in group], [i + 1 for i in group])
+        if rows:
+            payload["components"] = rows
         messages.append(RenderedMessage(payload, [entries[i] for i in group], list(group)))
     return messages
 

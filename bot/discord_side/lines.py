@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal
+from urllib.parse import urlsplit
 
 from bot.core.links import abs_url
 from bot.core.text import collapse_whitespace, tex_to_unicode, truncate
@@ -92,11 +93,26 @@ def categories_line(categories: Sequence[str], shown: int = CATEGORIES_SHOWN,
     return " · ".join(parts)
 
 
+def is_huggingface(summary: StoredSummary) -> bool:
+    """Whether a summary is Hugging Face Daily Papers' (its link is a huggingface.co page)."""
+    try:
+        host = (urlsplit((summary.link or "").strip()).hostname or "").lower()
+    except ValueError:
+        return False
+    return host == "huggingface.co" or host.endswith(".huggingface.co")
+
+
 def votes_byline(summary: StoredSummary, *, plain: bool = False) -> str:
-    """``Hugo Larochelle · ▲ 12``: who wrote a summary (Anonymous when no one says) and its votes."""
-    author = author_name(summary.author or "Anonymous", plain=plain) or "Anonymous"
-    votes = f" · ▲ {summary.votes}" if summary.votes is not None else ""
-    return f"{author}{votes}"
+    """``Hugo Larochelle · ▲ 12``: who wrote a summary (Anonymous when no one says), its votes and,
+    where its source counts them, its comments; Hugging Face's votes are upvotes:
+    ``Hugging Face (AI summary) · ▲ 12 upvotes · 💬 2``."""
+    parts = [author_name(summary.author or "Anonymous", plain=plain) or "Anonymous"]
+    if summary.votes is not None:
+        unit = (" upvote" if summary.votes == 1 else " upvotes") if is_huggingface(summary) else ""
+        parts.append(f"▲ {summary.votes}{unit}")
+    if summary.comments:
+        parts.append(f"💬 {summary.comments}")
+    return " · ".join(parts)
 
 
 def arxiv_link(arxiv_id: str) -> str:
@@ -128,6 +144,7 @@ __all__ = [
     "authors_line",
     "categories_line",
     "embed_footer",
+    "is_huggingface",
     "summaries_count",
     "votes_byline",
 ]

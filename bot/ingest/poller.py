@@ -15,11 +15,11 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.core.clock import utc_now
-from bot.core.config import Config
+from bot.core.clock import Clock, utc_now
+from bot.core.config import FEED_DATE, Config
 from bot.ingest.arxiv_client import ArxivApiClient
 from bot.ingest.http import FetchError, FetchResult, HttpClient
 from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
@@ -70,8 +70,8 @@ class FeedSpec:
     """One source to poll: an arXiv category feed or a configured summary feed."""
 
     name: str
-    kind: str  # arxiv | shortscience | rss
-    url: str
+    kind: str  # arxiv | shortscience | rss | huggingface
+    url: str  # may hold {date}: filled in when polled (feed_url)
     interval: float
 
 
@@ -106,6 +106,22 @@ def feed_specs(config: Config, extra_categories: Iterable[str] = ()) -> list[Fee
     return specs
 
 
+def feed_url(template: str, now: datetime) -> str:
+    """The URL to fetch: ``{date}`` replaced by ``now``'s date in UTC (``2026-06-12``); a URL
+    without it is fetched as it is."""
+    return template.replace(FEED_DATE, now.astimezone(UTC).strftime("%Y-%m-%d"))
+
+
+def state_for_url(state: FeedState, url: str, template: str) -> FeedState:
+    """The state to poll ``url`` with. Validators of another URL mean nothing here, so another URL
+    starts afresh, except a dated feed on a new day: it keeps its counts, not yesterday's validators."""
+    if state.url == url:
+        return state
+    day = r"\d{4}-\d{2}-\d{2}"
+    if template != url and re.fullmatch(day.join(map(re.escape, template.split(FEED_DATE))), state.url):
+        return replace(state, url=url, etag=None, last_modified=None)
+    return FeedState(name=state.name, url=url)
+
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
@@ -115,8 +131,9 @@ class Ingestor:
     """Polls sources into the store."""
 
     def __init__(self, config: Config, store: PollStore, http: HttpClient, api: ArxivApiClient,
-                 holder: str | None = None) -> None:
+                 holder: str | None = None, *, clock: Clock = utc_now) -> None:
         self.config = config
+        self.clock = clock  # the date in a feed's {date}
         self.store = store
         self.http = http
         self.api = api
@@ -166,9 +183,10 @@ class Ingestor:
     async def poll_feed(self, spec: FeedSpec) -> FeedReport:
         """Poll one feed; never raises for the feed's own faults, they go into the report."""
         started = time.monotonic()
+        template = spec.url
+        spec = replace(spec, url=feed_url(template, self.clock()))
         state = await self.store.get_feed_state(spec.name) or FeedState(name=spec.name, url=spec.url)
-        if state.url != spec.url:  # validators of another URL mean nothing here
-            state = FeedState(name=spec.name, url=spec.url)
+        state = state_for_url(state, spec.url, template)
         state.last_attempt = _iso(utc_now())
         try:
             report = await self._poll(spec, state)

@@ -52,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a topic to follow (repeatable); prefix with ! to exclude it")
     preview.add_argument("--since", default="24h", metavar="DURATION",
                          help="the window of ingested items (default 24h)")
-    preview.add_argument("--json", action="store_true", help="print the Discord payloads as JSON")
+    preview.add_argument("--layout", choices=("compact", "cards"), default="compact",
+                         help="compact: the top papers as cards, the rest as ranked lines (default)")
+    preview.add_argument("--top", type=int, default=10, metavar="N",
+                         help="papers shown as full cards in the compact layout (default 10)")
+    preview.add_argument("--saved", action="append", default=[], metavar="ARXIV_ID",
+                         help="rank as a channel that saved this paper would (repeatable)")
+    preview.add_argument("--json", action="store_true",
+                         help="print the Discord payloads and the ranked items (scores, reasons) as JSON")
     add("health", help="exit 0 only when the store opens and the bot is alive")
     export = add("export", help="subscriptions and channel settings as JSON")
     export.add_argument("--guild", type=int, metavar="ID", help="only this server's channels")
@@ -195,14 +202,18 @@ def cmd_sync(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.ids import parse_arxiv_id
     from bot.core.topics import TopicError, parse_subscription
-    from bot.discord_side.digest_render import render_digest
+    from bot.discord_side.compact_render import render_for_channel
     from bot.discord_side.text_card import render_text_card
     from bot.services.digests import entries_json
 
     try:
         since = Duration(args.since)
         topics = [parse_subscription(text, [f.name for f in config.feeds]) for text in args.follow]
+        saved = [parse_arxiv_id(text).base for text in args.saved]
+        if not 0 <= args.top <= 100:
+            raise ValueError("--top takes a number of cards from 0 to 100")
     except (ValueError, TopicError) as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -210,13 +221,13 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     async def run() -> tuple[ChannelDigest, bool]:
         async with services_for(config, "preview") as services:
             empty = await services.store.max_seq() == 0
-            return await services.digests.for_topics(topics, since), empty
+            return await services.digests.for_topics(topics, since, saved), empty
 
     digest, empty = asyncio.run(run())
     entries = digest.entries
     if args.json:
-        messages = render_digest([p.entry for p in entries], date_text=utc_now().strftime("%a %d %b %Y")) \
-            if entries else []
+        messages = render_for_channel(entries, layout=args.layout, top=args.top, only_top=False,
+                                      date_text=utc_now().strftime("%a %d %b %Y")) if entries else []
         print(json.dumps({"messages": [m.payload for m in messages], "items": entries_json(entries)},
                          ensure_ascii=False))
     elif empty:
@@ -225,7 +236,9 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     elif not entries:
         print(f"nothing matched in the last {since}")
     else:
-        print("\n\n".join(render_text_card(p.entry) for p in entries))
+        print("\n\n".join(f"#{rank}" + (f" · {' · '.join(p.ranked.reasons)}" if p.ranked and p.ranked.reasons
+                                         else "") + "\n" + render_text_card(p.entry)
+                            for rank, p in enumerate(entries, start=1)))
     return EXIT_OK
 
 

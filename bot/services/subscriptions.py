@@ -40,6 +40,9 @@ class ScheduleRequest:
     weekday: str | None = None
     max_items: int | None = None
     include_replacements: bool | None = None
+    layout: str | None = None
+    top: int | None = None
+    only_top: bool | None = None
 
 
 class SubscriptionService:
@@ -156,10 +159,17 @@ class SubscriptionService:
             changes["max_items"] = rules.check_max_items(request.max_items)
         if request.include_replacements is not None:
             changes["include_replacements"] = int(request.include_replacements)
+        if request.layout is not None:
+            changes["layout"] = rules.check_layout(request.layout)
+        if request.top is not None:
+            changes["top"] = rules.check_top(request.top)
+        if request.only_top is not None:
+            changes["only_top"] = int(request.only_top)
         return changes
 
 
 def describe_schedule(channel: ChannelSettings) -> str:
     """One line: when this channel's digests come."""
     return rules.describe_schedule(channel.frequency, channel.digest_time, channel.timezone,
-                                     channel.weekday, channel.max_items, channel.include_replacements)
+                                   channel.weekday, channel.max_items, channel.include_replacements,
+                                   channel.layout, channel.top, channel.only_top)

@@ -18,6 +18,7 @@ from bot.ingest.http import HttpClient
 from bot.ingest.poller import Ingestor, process_label
 from bot.services.digests import DigestService
 from bot.services.lookup import LookupService
+from bot.services.ranking import RankingService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 from storage import Store, open_store
@@ -36,6 +37,7 @@ class Services:
     subscriptions: SubscriptionService
     digests: DigestService
     status: StatusService
+    ranking: RankingService
 
 
 def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
@@ -58,10 +60,11 @@ async def open_services(config: Config, command: str = "run",
     try:
         api = ArxivApiClient(http, config.arxiv, store)
         subscriptions = SubscriptionService(config, store, clock)
+        ranking = RankingService(store, [f.name for f in config.feeds if f.kind == "huggingface"])
         yield Services(config, store, http, api,
                        Ingestor(config, store, http, api, holder=process_label(command)),
                        LookupService(store, api), subscriptions,
-                       DigestService(store, subscriptions, clock), StatusService(store))
+                       DigestService(store, subscriptions, ranking, clock), StatusService(store), ranking)
     finally:
         await http.close()
         await store.close()

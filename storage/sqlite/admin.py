@@ -19,7 +19,7 @@ from typing import Any
 
 from storage.clock import iso_micros, iso_seconds
 from storage.decisions import topic_stamp
-from storage.models import ChannelSettings, SubscriptionRow
+from storage.models import ChannelSettings, Save, SubscriptionRow
 from storage.sqlite.base import BUSY_TIMEOUT_SECONDS, SQLiteBase
 
 _COUNTED = ("papers", "paper_versions", "summaries", "feeds", "ingest_log")
@@ -77,10 +77,12 @@ class AdminMixin(SQLiteBase):
     # -- import ------------------------------------------------------------------------------
 
     async def import_channels(self, channels: Sequence[ChannelSettings],
-                              subscriptions: Sequence[SubscriptionRow]) -> tuple[int, int, int, int]:
-        """Upsert channel settings and add subscriptions in ONE transaction: all of it or nothing.
+                              subscriptions: Sequence[SubscriptionRow],
+                              saves: Sequence[Save] = ()) -> tuple[int, int, int, int]:
+        """Upsert channel settings and add subscriptions and saves in ONE transaction: all or nothing.
 
         Returns (channels created, channels updated, topics added, topics whose exclude flag changed).
+        A save the channel already has (same paper and user) is kept as it is.
 
         * A new channel starts at the store's current ingest seq, read inside the transaction: it
           gets what arrives from now on, never the backlog of a store it was not served from.
@@ -110,13 +112,15 @@ class AdminMixin(SQLiteBase):
                     "frequency": settings.frequency, "weekday": settings.weekday,
                     "max_items": settings.max_items, "replacements": int(settings.include_replacements),
                     "next_due": settings.next_due, "paused_reason": settings.paused_reason, "now": now,
+                    "layout": settings.layout, "top": settings.top, "only_top": int(settings.only_top),
                 }
                 if settings.channel_id not in guild_of:
                     await db.execute(
                         "INSERT INTO channels (channel_id, guild_id, digest_time, timezone, frequency,"
-                        " weekday, max_items, include_replacements, cursor_seq, next_due,"
-                        " paused_reason, paused_at, created_at) VALUES (:channel_id, :guild_id,"
+                        " weekday, max_items, include_replacements, layout, top, only_top, cursor_seq,"
+                        " next_due, paused_reason, paused_at, created_at) VALUES (:channel_id, :guild_id,"
                         " :digest_time, :timezone, :frequency, :weekday, :max_items, :replacements,"
+                        " :layout, :top, :only_top,"
                         " (SELECT coalesce(max(seq), 0) FROM ingest_log), :next_due, :paused_reason,"
                         " CASE WHEN :paused_reason IS NULL THEN NULL ELSE :now END, :now)", values)
                     guild_of[settings.channel_id] = settings.guild_id
@@ -129,7 +133,8 @@ class AdminMixin(SQLiteBase):
                 cursor = await db.execute(
                     "UPDATE channels SET digest_time = :digest_time, timezone = :timezone,"
                     " frequency = :frequency, weekday = :weekday, max_items = :max_items,"
-                    " include_replacements = :replacements,"
+                    " include_replacements = :replacements, layout = :layout, top = :top,"
+                    " only_top = :only_top,"
                     " next_due = CASE WHEN digest_time IS NOT :digest_time OR timezone IS NOT :timezone"
                     "  OR frequency IS NOT :frequency OR weekday IS NOT :weekday"
                     "  THEN :next_due ELSE next_due END,"
@@ -139,7 +144,8 @@ class AdminMixin(SQLiteBase):
                     " WHERE channel_id = :channel_id AND (digest_time IS NOT :digest_time"
                     "  OR timezone IS NOT :timezone OR frequency IS NOT :frequency"
                     "  OR weekday IS NOT :weekday OR max_items IS NOT :max_items"
-                    "  OR include_replacements IS NOT :replacements"
+                    "  OR include_replacements IS NOT :replacements OR layout IS NOT :layout"
+                    "  OR top IS NOT :top OR only_top IS NOT :only_top"
                     "  OR paused_reason IS NOT :paused_reason)", values)
                 updated += max(cursor.rowcount, 0)
             rows = await self._fetch_in(
@@ -162,6 +168,9 @@ class AdminMixin(SQLiteBase):
                     flipped += 1
             await db.executemany("INSERT INTO subscriptions (channel_id, kind, key, value, exclude,"
                                  " created_at) VALUES (?, ?, ?, ?, ?, ?)", inserts)
+            await db.executemany("INSERT OR IGNORE INTO saves (channel_id, arxiv_id, user_id, saved_at)"
+                                 " VALUES (?, ?, ?, ?)",
+                                 [(s.channel_id, s.arxiv_id, s.user_id, s.saved_at) for s in saves])
         return created, updated, len(inserts), flipped
 
     # -- backup ------------------------------------------------------------------------------

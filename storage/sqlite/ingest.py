@@ -34,7 +34,7 @@ _UPDATE_PAPER = ("UPDATE papers SET title = ?, authors = ?, abstract = ?, catego
 _FILL_PAPER = ("UPDATE papers SET announce_type = coalesce(announce_type, ?),"
                " comment = coalesce(comment, ?), published = coalesce(published, ?),"
                " doi = coalesce(doi, ?), journal_ref = coalesce(journal_ref, ?) WHERE arxiv_id = ?")
-_SUMMARY_FIELDS = "title, text, author, link, arxiv_id, doi, bibtex_key, votes, edited_at"
+_SUMMARY_FIELDS = "title, text, author, link, arxiv_id, doi, bibtex_key, votes, edited_at, comments"
 
 
 class IngestMixin(FeedsMixin, LookupMixin):
@@ -115,13 +115,13 @@ class IngestMixin(FeedsMixin, LookupMixin):
                                        " WHERE source = ? AND guid = ?", (summary.source, summary.guid))
             change = summary_change(summary, known_summary(row) if row else None)
             fields = (summary.title, summary.text, summary.author, summary.link, summary.arxiv_id,
-                      summary.doi, summary.bibtex_key, summary.votes, summary.edited_at)
+                      summary.doi, summary.bibtex_key, summary.votes, summary.edited_at, summary.comments)
             if change == "new":
                 seq += 1
                 result.new_summaries += 1
                 cursor = await db.execute(
                     f"INSERT INTO summaries (source, guid, {_SUMMARY_FIELDS}, first_seq, seq)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (summary.source, summary.guid, *fields, seq, seq))
                 await db.execute(_LOG, (seq, "summary", str(cursor.lastrowid), "new", feed, now))
             elif change == "edited" and row is not None:
@@ -130,11 +130,12 @@ class IngestMixin(FeedsMixin, LookupMixin):
                 await db.execute(
                     "UPDATE summaries SET title = ?, text = ?, author = ?, link = ?,"
                     " arxiv_id = coalesce(?, arxiv_id), doi = coalesce(?, doi),"
-                    " bibtex_key = coalesce(?, bibtex_key), votes = ?, edited_at = ?, seq = ?"
+                    " bibtex_key = coalesce(?, bibtex_key), votes = ?, edited_at = ?, comments = ?, seq = ?"
                     " WHERE id = ?", (*fields, seq, row["id"]))
                 await db.execute(_LOG, (seq, "summary", str(row["id"]), "edited", feed, now))
             elif change == "votes" and row is not None:
-                await db.execute("UPDATE summaries SET votes = ? WHERE id = ?", (summary.votes, row["id"]))
+                await db.execute("UPDATE summaries SET votes = ?, comments = coalesce(?, comments)"
+                                 " WHERE id = ?", (summary.votes, summary.comments, row["id"]))
         return seq
 
     # -- reading the log ---------------------------------------------------------------------

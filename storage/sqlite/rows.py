@@ -49,6 +49,7 @@ def stored_summary(row: Row) -> StoredSummary:
         source=row["source"], guid=row["guid"], title=row["title"], text=row["text"],
         author=row["author"], link=row["link"], arxiv_id=row["arxiv_id"], doi=row["doi"],
         bibtex_key=row["bibtex_key"], votes=row["votes"], edited_at=row["edited_at"], seq=row["seq"],
+        comments=row["comments"],
         id=row["id"])
 
 
@@ -63,6 +64,7 @@ def feed_state(row: Row) -> FeedState:
 def channel(row: Row) -> ChannelSettings:
     values = {name: row[name] for name in CHANNEL_COLUMNS}
     values["include_replacements"] = bool(values["include_replacements"])
+    values["only_top"] = bool(values["only_top"])
     return ChannelSettings(**values)
 
 

@@ -16,15 +16,17 @@ from storage.clock import Clock, utc_now
 from storage.sqlite.admin import AdminMixin
 from storage.sqlite.base import SQLiteBase
 from storage.sqlite.channels import ChannelsMixin
+from storage.sqlite.corpus import CorpusMixin
 from storage.sqlite.delivery import DeliveryMixin
 from storage.sqlite.feeds import FeedsMixin
 from storage.sqlite.ingest import IngestMixin
 from storage.sqlite.leases import LeasesMixin
 from storage.sqlite.lookup import LookupMixin
+from storage.sqlite.saves import SavesMixin
 
 
 class SQLiteStore(IngestMixin, FeedsMixin, DeliveryMixin, ChannelsMixin, LeasesMixin, LookupMixin,
-                  AdminMixin, SQLiteBase):
+                  SavesMixin, CorpusMixin, AdminMixin, SQLiteBase):
     """The :class:`storage.base.Store` on one SQLite file in WAL mode, through aiosqlite."""
 
 
