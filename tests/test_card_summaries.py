@@ -177,7 +177,7 @@ def test_a_long_summary_alone_makes_the_card_expandable() -> None:
     payload = checked(render_paper_card(paper, [make_summary(HIRO_LONG)], CardState(paper.arxiv_id)))
     assert "More" in buttons(payload)
     short = checked(render_paper_card(paper, [make_summary()], CardState(paper.arxiv_id)))
-    assert set(buttons(short)) == {"Abstract", "PDF", "ShortScience"}  # HIRO_SUMMARY fits: no More
+    assert set(buttons(short)) == {"Save", "Abstract", "PDF", "ShortScience"}  # HIRO_SUMMARY fits: no More
     assert "Read the full summary" not in summary_text(short)
     assert "**Results**" in summary_text(short)  # shown whole
 

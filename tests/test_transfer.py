@@ -103,6 +103,7 @@ async def test_export_format(source: SQLiteStore) -> None:
         "guild_id": str(GUILD_A), "channel_id": str(C1), "digest_time": "07:30",
         "timezone": "Europe/Berlin", "frequency": "daily", "weekday": None, "max_items": 10,
         "include_replacements": False, "paused_reason": None,
+        "layout": None, "top": 10, "only_top": False, "saves": [],
         "topics": [{"topic": "cs.LG", "exclude": False},
                    {"topic": "author:Sergey Levine", "exclude": False},
                    {"topic": "feed:shortscience", "exclude": False},

@@ -26,7 +26,9 @@ from scipy.sparse import csr_matrix, vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-MIN_SAVES = 3  # fewer saves than this: the cold start
+MIN_SAVES = 2  # fewer saves than this: the cold start (two saves already say what a channel likes)
+MAX_DF = 0.5  # terms in more than this share of the corpus say nothing about a paper ...
+MAX_DF_FROM = 20  # ... once the corpus has this many papers
 NEGATIVES = 2000  # corpus papers the classifier sees as "the rest" (the newest, not saved)
 SVM_C = 0.01
 SPECIFIC_WEIGHT = 2.0  # per matched author, keyword, venue or feed topic
@@ -84,19 +86,45 @@ class TextSpace:
 
     @classmethod
     def fit(cls, ids: Sequence[str], texts: Sequence[str], version: int = 0) -> TextSpace:
+        """A corpus whose texts have no usable words (or no texts at all) gives an empty space:
+        it knows no papers, so nothing is trained on it and nothing is near anything."""
+        # A term in more than half of a small corpus is not "common": keep it until there are enough papers.
+        max_df = MAX_DF if len(texts) >= MAX_DF_FROM else 1.0
         vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", max_features=50_000,
-                                     ngram_range=(1, 2), min_df=1, max_df=0.5, dtype=np.float32)
-        matrix = vectorizer.fit_transform(list(texts)) if texts else csr_matrix((0, 0))
+                                     ngram_range=(1, 2), min_df=1, max_df=max_df, dtype=np.float32)
+        try:
+            matrix = vectorizer.fit_transform(list(texts)) if texts else None
+        except ValueError:  # no terms left: empty or stop-word-only texts
+            matrix = None
+        if matrix is None:
+            return cls([], vectorizer, csr_matrix((0, 0), dtype=np.float32), version, {})
         return cls(list(ids), vectorizer, matrix, version, {pid: i for i, pid in enumerate(ids)})
 
     def vectors(self, texts: Sequence[str]) -> csr_matrix:
+        if not hasattr(self.vectorizer, "vocabulary_"):  # an empty space: no words to see
+            return csr_matrix((len(texts), self.matrix.shape[1]), dtype=np.float32)
         return self.vectorizer.transform(list(texts))
 
     def vectors_of(self, ids: Sequence[str], texts: Sequence[str]) -> csr_matrix:
-        """Vectors of papers: the corpus row when the paper is in the corpus, else from its text."""
-        rows = [self.matrix[self._row[pid]] if pid in self._row else self.vectors([text])
-                for pid, text in zip(ids, texts, strict=True)]
-        return vstack(rows).tocsr() if rows else csr_matrix((0, self.matrix.shape[1]))
+        """Vectors of papers: the corpus row when the paper is in the corpus, else from its text.
+
+        One gather of corpus rows and one transform of the rest, not a row at a time: stacking
+        2,000 single rows took most of a channel's ranking time."""
+        ids, texts = list(ids), list(texts)
+        if len(ids) != len(texts):
+            raise ValueError("vectors_of needs one text per id")
+        known = [i for i, pid in enumerate(ids) if pid in self._row]
+        unknown = [i for i, pid in enumerate(ids) if pid not in self._row]
+        rows = self.matrix[[self._row[ids[i]] for i in known]]
+        if not unknown:
+            return rows.tocsr()
+        fresh = self.vectors([texts[i] for i in unknown])
+        if not known:
+            return fresh.tocsr()
+        stacked = vstack([rows, fresh]).tocsr()
+        place = np.empty(len(ids), dtype=np.intp)
+        place[known + unknown] = np.arange(len(ids))  # a paper's position -> its stacked row
+        return stacked[place]
 
     def nearest(self, vector: csr_matrix, k: int, exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
         """The ``k`` corpus papers most similar to ``vector`` (cosine), best first."""
@@ -120,11 +148,11 @@ def fit_classifier(space: TextSpace, saved_ids: Sequence[str], saved_titles: Seq
     :data:`MIN_SAVES` saves (or when the corpus has nothing else to compare with)."""
     if len(saved_ids) < MIN_SAVES:
         return None
-    positives = space.vectors_of(saved_ids, saved_texts)
     saved = set(saved_ids)
     negative_rows = [i for i, pid in enumerate(space.ids) if pid not in saved][:NEGATIVES]
     if not negative_rows:
         return None
+    positives = space.vectors_of(saved_ids, saved_texts)
     x = vstack([positives, space.matrix[negative_rows]]).tocsr()
     y = np.r_[np.ones(positives.shape[0]), np.zeros(len(negative_rows))]
     model = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=5000, tol=1e-5)
@@ -145,13 +173,18 @@ def rank(candidates: Sequence[Candidate], space: TextSpace | None = None,
     if classifier is not None and space is not None:
         vectors = space.vectors_of([c.arxiv_id for c in candidates], [c.text for c in candidates])
         margins = classifier.model.decision_function(vectors)
-        likeness = np.asarray((vectors @ classifier.saved_vectors.T).todense())
+        likeness = (vectors @ classifier.saved_vectors.T).toarray()
+        nearest = likeness.argmax(axis=1) if likeness.shape[1] else np.zeros(len(candidates), dtype=np.intp)
+        closeness = likeness[np.arange(len(candidates)), nearest] if likeness.shape[1] \
+            else np.zeros(len(candidates))
+        likes: dict[int, str] = {}  # a saved paper's reason, written once for all its look-alikes
         for i in range(len(candidates)):
             scores[i] = float(margins[i]) + TRAINED_BONUS * base[i][1]
-            nearest = int(np.argmax(likeness[i])) if likeness.shape[1] else -1
-            if nearest >= 0 and likeness[i, nearest] > 0:
-                reasons[i] = (f"like *{_short(classifier.saved_titles[nearest])}* (saved here)",
-                              *reasons[i])
+            if closeness[i] > 0:
+                j = int(nearest[i])
+                if j not in likes:
+                    likes[j] = f"like *{_short(classifier.saved_titles[j])}* (saved here)"
+                reasons[i] = (likes[j], *reasons[i])
     order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))  # ties keep their order
     return [Ranked(candidates[i].arxiv_id, round(scores[i], 4), reasons[i]) for i in order]
 

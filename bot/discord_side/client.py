@@ -56,6 +56,8 @@ class Paperboy(PaperboyBot):
         self.lookup = services.lookup
         self.digests = services.digests
         self.status_service = services.status
+        self.ranking = services.ranking
+        self.saves = services.saves
         sender = DiscordSender(self, config.discord.requests_per_second)
         self.dispatcher = Dispatcher(store, self.digests, sender, clock,
                                      nonce_window=config.discord.nonce_window)

@@ -12,6 +12,7 @@ message offers a select to save its papers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,6 +112,9 @@ class _Page:
         return True
 
 
+_LIKE = re.compile(r"^like \*(.+)\*( \(saved here\))?$", re.DOTALL)
+
+
 def _pages(entries: Sequence[PlannedEntry], cards: list[int], rest: list[int]) -> list[_Page]:
     header_room = CONTENT_MAX  # the first message's content is the header (lines go to embeds)
     pages = [_Page(0)]
@@ -137,10 +141,17 @@ def _top_card(planned: PlannedEntry, rank: int) -> dict[str, Any]:
     """A full card, a little shorter than the classic one, headed by its rank and reasons."""
     embed = render_entry_embed(planned.entry, abstract_chars=TOP_ABSTRACT, summaries_shown=1)
     reasons = planned.ranked.reasons if planned.ranked else ()
-    why = f"**#{rank}**" + (" · " + " · ".join(escape_feed_text(r) if not r.startswith("like *")
-                                                 else r for r in reasons[:2]) if reasons else "")
+    why = " · ".join([f"**#{rank}**", *(reason_markdown(r) for r in reasons[:2])])
     embed["description"] = truncate(f"{why}\n{embed.get('description', '')}".strip(), EMBED_DESCRIPTION_MAX)
     return embed
+
+
+def reason_markdown(reason: str) -> str:
+    """A ranking reason as Discord markdown: the saved paper's title in italics, the rest escaped."""
+    like = _LIKE.match(reason)
+    if like:
+        return f"like *{escape_feed_text(like.group(1))}*{escape_feed_text(like.group(2))}"
+    return escape_feed_text(reason)
 
 
 def ranked_line(planned: PlannedEntry, *, shared: frozenset[str] = frozenset()) -> str:

@@ -12,6 +12,8 @@ from discord.ext import commands
 from bot.discord_side.delivery import Dispatcher
 from bot.services.digests import DigestService
 from bot.services.lookup import LookupService
+from bot.services.ranking import RankingService
+from bot.services.saves import SavesService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 
@@ -23,6 +25,8 @@ class PaperboyBot(commands.Bot):
     lookup: LookupService
     digests: DigestService
     status_service: StatusService  # (Client.status is the presence)
+    ranking: RankingService  # /paper similar
+    saves: SavesService
     dispatcher: Dispatcher
 
     async def owners(self) -> set[int]:

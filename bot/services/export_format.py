@@ -18,10 +18,17 @@ One JSON object::
           "max_items": 10,                     # 1-50
           "include_replacements": false,
           "paused_reason": null,               # why deliveries stopped (e.g. lost access), or null
+          "layout": "compact",                 # compact | cards, or null (never chosen: compact)
+          "top": 10,                           # compact: papers shown as full cards (0-50)
+          "only_top": false,                   # compact: leave out the ranked lines after them
           "topics": [
             {"topic": "cs.LG", "exclude": false},
             {"topic": "author:Sergey Levine", "exclude": false},
             {"topic": "keyword:survey", "exclude": true}
+          ],
+          "saves": [                           # papers members saved for the channel (the ranking)
+            {"arxiv_id": "1805.08296", "user_id": "80351110224678912",
+             "saved_at": "2024-11-28T09:12:00+00:00"}
           ]
         }
       ]
@@ -32,7 +39,10 @@ One JSON object::
   rejects numbers rather than risk a rounded id.
 * A topic is its canonical text in the one topic syntax (``bot.core.topics``), so it parses back to the
   same topic. ``feed:NAME`` only imports where a feed of that name is configured.
-* Channels come in channel id order, topics in the order they were added.
+* Channels come in channel id order, topics in the order they were added, saves oldest first.
+* ``layout``, ``top``, ``only_top`` and ``saves`` came after the first files of version 1; a file
+  without them imports as before (layout never chosen, the top 10, no saves). An import adds saves
+  the channel lacks and keeps the ones it has.
 * Not exported: ingest cursors, next due times, the outbox and the delivery ledger. They describe
   what one store has served; in another store the sequence numbers mean nothing.
 """
@@ -43,23 +53,28 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.core.channel_rules import (
     DEFAULT_FREQUENCY,
     DEFAULT_MAX_ITEMS,
+    DEFAULT_TOP,
     MAX_PAUSE_REASON,
     ChannelRuleError,
     check_clock,
     check_frequency,
+    check_layout,
     check_max_items,
     check_timezone,
+    check_top,
     parse_weekday,
     weekday_for,
 )
 from bot.core.errors import UserError
+from bot.core.ids import try_parse_arxiv_id
 from bot.core.topics import Topic, TopicError, parse_subscription
-from storage.models import ChannelSettings
+from storage.models import ChannelSettings, Save
 
 T = TypeVar("T")
 FORMAT_KEY = "paperboy_export"
@@ -70,8 +85,9 @@ _MAX_SNOWFLAKE = 2**63 - 1  # SQLite INTEGER is signed 64-bit
 _TOP_KEYS = {FORMAT_KEY, "exported_at", "channels"}
 _CHANNEL_REQUIRED = ("guild_id", "channel_id", "digest_time", "timezone")
 _CHANNEL_KEYS = {*_CHANNEL_REQUIRED, "frequency", "weekday", "max_items", "include_replacements",
-                 "paused_reason", "topics"}
+                 "paused_reason", "layout", "top", "only_top", "topics", "saves"}
 _TOPIC_KEYS = {"topic", "exclude"}
+_SAVE_KEYS = {"arxiv_id", "user_id", "saved_at"}
 
 
 class ImportFailure(UserError, ValueError):
@@ -92,6 +108,7 @@ class ImportEntry:
     index: int
     settings: ChannelSettings
     topics: list[tuple[Topic, bool]]
+    saves: list[Save]
 
     @property
     def where(self) -> str:
@@ -180,11 +197,54 @@ def _validate_channel(index: int, item: Any, feeds: Collection[str]) -> ImportEn
                                or len(paused) > MAX_PAUSE_REASON):
         raise ImportFailure(f"{where}.paused_reason", f"expected null (not paused) or the reason as text "
                                                       f"of 1-{MAX_PAUSE_REASON} characters, got {paused!r}")
+    layout = item.get("layout")
+    if layout is not None:
+        layout = _rule(check_layout, layout, f"{where}.layout")
+    top = _rule(check_top, item.get("top", DEFAULT_TOP), f"{where}.top")
+    only_top = item.get("only_top", False)
+    if not isinstance(only_top, bool):
+        raise ImportFailure(f"{where}.only_top", f"expected true or false, got {only_top!r}")
     settings = ChannelSettings(
         channel_id=channel_id, guild_id=guild_id, digest_time=digest_time, timezone=timezone,
         frequency=frequency, weekday=weekday, max_items=max_items, include_replacements=replacements,
-        paused_reason=paused)
-    return ImportEntry(index, settings, _validate_topics(item.get("topics", []), f"{where}.topics", feeds))
+        paused_reason=paused, layout=layout, top=top, only_top=only_top)
+    return ImportEntry(index, settings, _validate_topics(item.get("topics", []), f"{where}.topics", feeds),
+                       _validate_saves(channel_id, item.get("saves", []), f"{where}.saves"))
+
+
+def _validate_saves(channel_id: int, items: Any, where: str) -> list[Save]:
+    """Each save: an arXiv id (any style, stored in its base form), a member id, an ISO time."""
+    if not isinstance(items, list):
+        raise ImportFailure(where, f"expected a list of saves, got {_json_type(items)}")
+    saves: dict[tuple[str, int], Save] = {}
+    for index, item in enumerate(items):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise ImportFailure(at, f"expected an object, got {_json_type(item)}")
+        for key in sorted(_SAVE_KEYS):
+            if key not in item:
+                raise ImportFailure(at, f"missing {key!r}")
+        _no_unknown_keys(item, _SAVE_KEYS, at)
+        raw_id = item["arxiv_id"]
+        arxiv_id = try_parse_arxiv_id(raw_id) if isinstance(raw_id, str) else None
+        if arxiv_id is None:
+            raise ImportFailure(f"{at}.arxiv_id", f"{raw_id!r} is not an arXiv id")
+        user_id = _snowflake(item["user_id"], f"{at}.user_id")
+        saved_at = _moment(item["saved_at"], f"{at}.saved_at")
+        saves.setdefault((arxiv_id.base, user_id), Save(channel_id, arxiv_id.base, user_id, saved_at))
+    return list(saves.values())
+
+
+def _moment(value: Any, where: str) -> str:
+    """An ISO 8601 time with its zone, as UTC text (how the store keeps times)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ImportFailure(where, f"expected an ISO 8601 time with its zone such as "
+                                   f"\"2024-11-28T09:12:00+00:00\", got {value!r}")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _validate_topics(items: Any, where: str, feeds: Collection[str]) -> list[tuple[Topic, bool]]:

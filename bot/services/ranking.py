@@ -51,6 +51,13 @@ class RankingService:
                     [paper_text(p.title, p.abstract) for p in papers], version)
             return self._space
 
+    async def is_fitted(self) -> bool:
+        """Whether :meth:`space` answers without fitting (a fit of the whole corpus takes seconds:
+        a command defers first when it would)."""
+        if self._space is None:
+            return False
+        return await self.store.max_seq() - self._space.version < REFIT_GROWTH
+
     async def classifier(self, saved_ids: Sequence[str], key: int | None = None) -> Classifier | None:
         """The classifier of these saved papers (cached under ``key``, a channel id, until its
         saves or the vectors change); None before there are enough saves."""

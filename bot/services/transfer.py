@@ -42,12 +42,12 @@ from bot.services.export_format import (
     load_document,
     validate_document,
 )
-from storage.base import AdminStore, ChannelStore, IngestStore
+from storage.base import AdminStore, ChannelStore, IngestStore, SaveStore
 from storage.models import SubscriptionRow
 
 
-class TransferStore(ChannelStore, AdminStore, IngestStore, Protocol):
-    """Channels and subscriptions, read and merged in one transaction (``import_channels``)."""
+class TransferStore(ChannelStore, AdminStore, IngestStore, SaveStore, Protocol):
+    """Channels, subscriptions and saves, read and merged in one transaction (``import_channels``)."""
 
 
 @dataclass
@@ -60,10 +60,12 @@ class ImportReport:
     topics_added: int = 0
     topics_updated: int = 0  # followed <-> excluded
     topics_unchanged: int = 0
+    saves_added: int = 0
 
     @property
     def changed(self) -> int:
-        return self.channels_created + self.channels_updated + self.topics_added + self.topics_updated
+        return (self.channels_created + self.channels_updated + self.topics_added + self.topics_updated
+                + self.saves_added)
 
     def as_dict(self) -> dict[str, int]:
         return {**asdict(self), "changed": self.changed}
@@ -73,10 +75,14 @@ async def export_document(store: TransferStore, guild_id: int | None = None,
                           clock: Clock = utc_now) -> dict[str, Any]:
     """Every channel's settings and topics (one guild's with ``guild_id``), as version-1 JSON data."""
     channels = await store.list_channels(guild_id)
-    rows = await store.list_subscriptions([channel.channel_id for channel in channels])
+    channel_ids = [channel.channel_id for channel in channels]
     topics: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in await store.list_subscriptions(channel_ids):
         topics.setdefault(row.channel_id, []).append({"topic": row.value, "exclude": row.exclude})
+    saves: dict[int, list[dict[str, Any]]] = {}
+    for save in await store.list_saves(channel_ids):
+        saves.setdefault(save.channel_id, []).append(
+            {"arxiv_id": save.arxiv_id, "user_id": str(save.user_id), "saved_at": save.saved_at})
     return {
         FORMAT_KEY: FORMAT_VERSION,
         "exported_at": iso_seconds(clock()),
@@ -91,7 +97,11 @@ async def export_document(store: TransferStore, guild_id: int | None = None,
                 "max_items": channel.max_items,
                 "include_replacements": bool(channel.include_replacements),
                 "paused_reason": channel.paused_reason,
+                "layout": channel.layout,
+                "top": channel.top,
+                "only_top": bool(channel.only_top),
                 "topics": topics.get(channel.channel_id, []),
+                "saves": saves.get(channel.channel_id, []),
             }
             for channel in channels
         ],
@@ -128,14 +138,18 @@ async def import_document(store: TransferStore, document: Any, feeds: Collection
         settings.append(channel)
     rows = [SubscriptionRow(entry.settings.channel_id, topic.kind.value, topic.key, str(topic), exclude)
             for entry in entries for topic, exclude in entry.topics]
+    saves = [save for entry in entries for save in entry.saves]
+    had = {(s.channel_id, s.arxiv_id, s.user_id) for s in await store.list_saves(e.settings.channel_id
+                                                                                 for e in entries)}
     try:
-        created, updated, added, flipped = await store.import_channels(settings, rows)
+        created, updated, added, flipped = await store.import_channels(settings, rows, saves)
     except ValueError as exc:  # the store's own guard (a channel moved guilds since validation)
         raise ImportFailure("", str(exc)) from None
     return ImportReport(
         channels_created=created, channels_updated=updated,
         channels_unchanged=len(settings) - created - updated,
-        topics_added=added, topics_updated=flipped, topics_unchanged=len(rows) - added - flipped)
+        topics_added=added, topics_updated=flipped, topics_unchanged=len(rows) - added - flipped,
+        saves_added=sum(1 for s in saves if (s.channel_id, s.arxiv_id, s.user_id) not in had))
 
 
 async def _check_against_store(store: TransferStore, entries: list[ImportEntry],

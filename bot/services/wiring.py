@@ -19,6 +19,7 @@ from bot.ingest.poller import Ingestor, process_label
 from bot.services.digests import DigestService
 from bot.services.lookup import LookupService
 from bot.services.ranking import RankingService
+from bot.services.saves import SavesService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 from storage import Store, open_store
@@ -38,6 +39,7 @@ class Services:
     digests: DigestService
     status: StatusService
     ranking: RankingService
+    saves: SavesService
 
 
 def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
@@ -64,7 +66,8 @@ async def open_services(config: Config, command: str = "run",
         yield Services(config, store, http, api,
                        Ingestor(config, store, http, api, holder=process_label(command)),
                        LookupService(store, api), subscriptions,
-                       DigestService(store, subscriptions, ranking, clock), StatusService(store), ranking)
+                       DigestService(store, subscriptions, ranking, clock), StatusService(store), ranking,
+                       SavesService(store))
     finally:
         await http.close()
         await store.close()

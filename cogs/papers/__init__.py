@@ -1,4 +1,5 @@
-"""/paper show|search|summaries|venue: look any paper up, with its abstract and its summaries.
+"""/paper show|search|summaries|venue|similar|save|saved: look any paper up, with its abstract and
+its summaries; find papers like it; save papers for the channel (its digest ranks by them).
 
 Thin: each command reads its options, asks :class:`bot.services.lookup.LookupService`, and renders
 the answer with :mod:`bot.discord_side.cards`. The store answers within the 3 s Discord allows;
@@ -12,17 +13,34 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserError
 from bot.discord_side.cards import (
     SEARCH_PAGE_SIZE,
     SUMMARIES_PAGE_SIZE,
     clip_search_query,
+    render_saved_page,
     render_search_page,
+    render_similar_page,
     render_summaries_page,
     render_venue_page,
     venue_counts,
 )
+from bot.discord_side.cards.lists import SIMILAR_SHOWN
 from bot.discord_side.context import PaperboyBot
-from cogs.papers.components import SEARCH_LIMIT, OpenSelect, PaperButton, card_for, find_paper, respond
+from cogs.papers.components import (
+    SEARCH_LIMIT,
+    OpenSelect,
+    PaperButton,
+    SaveButton,
+    SaveSelect,
+    card_for,
+    find_paper,
+    respond,
+    save_channel,
+    toggle_and_answer,
+)
+
+DYNAMIC_ITEMS = (PaperButton, OpenSelect, SaveButton, SaveSelect)
 
 AUTOCOMPLETE_LIMIT = 25
 
@@ -36,10 +54,10 @@ class Papers(commands.GroupCog, group_name="paper"):
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(PaperButton, OpenSelect)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(PaperButton, OpenSelect)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
     @app_commands.command(name="show", description="A paper's card: abstract and summaries")
     @app_commands.describe(query="arXiv id or link, DOI, ShortScience link, or title words")
@@ -53,6 +71,36 @@ class Papers(commands.GroupCog, group_name="paper"):
         found = await self.lookup.autocomplete(current, limit=AUTOCOMPLETE_LIMIT)
         return [app_commands.Choice(name=_choice_name(arxiv_id, title), value=arxiv_id)
                 for arxiv_id, title in found]
+
+    @app_commands.command(name="similar", description="Stored papers most like a paper (title and abstract)")
+    @app_commands.describe(query="arXiv id or link, DOI, or title words")
+    async def similar(self, interaction: discord.Interaction, query: str) -> None:
+        hit = await find_paper(interaction, query)
+        if hit.paper is None:
+            raise UserError("That summary's paper is not on arXiv, so Paperboy has no abstract to compare.")
+        if not interaction.response.is_done() and not await self.bot.ranking.is_fitted():
+            await interaction.response.defer(thinking=True)  # the first use fits the text vectors
+        found = await self.bot.ranking.similar(hit.paper, SIMILAR_SHOWN)
+        await respond(interaction, render_similar_page(hit.paper, found))
+
+    @app_commands.command(name="save", description="Save a paper for this channel (again: unsave)")
+    @app_commands.describe(query="arXiv id or link, DOI, or title words")
+    @app_commands.guild_only()
+    async def save(self, interaction: discord.Interaction, query: str) -> None:
+        save_channel(interaction)  # a DM gets its answer before any lookup
+        hit = await find_paper(interaction, query, ephemeral=True)
+        if hit.paper is None:
+            raise UserError("Only arXiv papers can be saved; that summary's paper is not on arXiv.")
+        await toggle_and_answer(interaction, hit.paper.arxiv_id)
+
+    @app_commands.command(name="saved", description="The papers saved in this channel")
+    @app_commands.guild_only()
+    async def saved(self, interaction: discord.Interaction) -> None:
+        saved = await self.bot.saves.saved(save_channel(interaction))
+        await respond(interaction, render_saved_page(saved, 0))
+
+    similar.autocomplete("query")(show_autocomplete)
+    save.autocomplete("query")(show_autocomplete)
 
     @app_commands.command(name="search", description="Search papers by title, authors and abstract")
     @app_commands.describe(query="Words to look for", category="Only this arXiv category, e.g. cs.LG")

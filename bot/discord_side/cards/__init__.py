@@ -16,10 +16,12 @@ from bot.discord_side.cards.custom_ids import (
     OPEN_CUSTOM_ID,
     CardState,
     clip_search_query,
+    parse_saved_id,
     parse_search_id,
     parse_sums_id,
     parse_venue_id,
 )
+from bot.discord_side.cards.lists import SAVED_PAGE_SIZE, render_saved_page, render_similar_page
 from bot.discord_side.cards.paper import render_paper_card
 from bot.discord_side.cards.search import SEARCH_PAGE_SIZE, render_search_page
 from bot.discord_side.cards.summaries import (
@@ -33,6 +35,7 @@ from bot.discord_side.cards.venue import render_venue_page
 __all__ = [
     "BUTTON_ID_TEMPLATE",
     "OPEN_CUSTOM_ID",
+    "SAVED_PAGE_SIZE",
     "SEARCH_PAGE_SIZE",
     "SUMMARIES_PAGE_SIZE",
     "ButtonSpec",
@@ -42,12 +45,15 @@ __all__ = [
     "SelectSpec",
     "card_json",
     "clip_search_query",
+    "parse_saved_id",
     "parse_search_id",
     "parse_sums_id",
     "parse_venue_id",
     "render_card_text",
     "render_paper_card",
+    "render_saved_page",
     "render_search_page",
+    "render_similar_page",
     "render_summaries_page",
     "render_summary_only_card",
     "render_venue_page",

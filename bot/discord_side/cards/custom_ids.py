@@ -9,6 +9,7 @@ change here must keep parsing the old ones.
 * ``pb:search:{page}:{category or -}:{query}``: search paging (the query last: it may hold ``:``);
 * ``pb:sums:{page}:{arxiv id or -}``: summaries paging;
 * ``pb:venue:{year}:{venue}``: a venue page's year (the venue last: it may hold ``/``);
+* ``pb:saved:{page}``: ``/paper saved`` paging (the channel is the click's own);
 * ``pb:open``: the select whose value is the arXiv id of the card to open.
 """
 
@@ -22,7 +23,7 @@ from bot.core.text import collapse_whitespace, truncate
 from bot.discord_side.limits import CUSTOM_ID_MAX
 
 OPEN_CUSTOM_ID = "pb:open"
-BUTTON_ID_TEMPLATE = r"pb:(?P<kind>card|search|sums|venue):.+"  # every button above, for a dynamic item
+BUTTON_ID_TEMPLATE = r"pb:(?P<kind>card|search|sums|venue|saved):.+"  # every button above, for a dynamic item
 PAGE_MAX = 9999  # page numbers and summary indexes in custom ids have at most 4 digits
 SEARCH_QUERY_KEY_MAX = 60  # long queries page on their first ~60 characters (see clip_search_query)
 SEARCH_CATEGORY_MAX = 24
@@ -35,6 +36,7 @@ _CARD_ID = re.compile(rf"^pb:card:(more|less|prev|next):([01]):(\d{{1,4}}):({_ID
 _SEARCH_ID = re.compile(r"^pb:search:(\d{1,4}):([^:]{1,24}):(.*)$", re.DOTALL)
 _SUMS_ID = re.compile(rf"^pb:sums:(\d{{1,4}}):(-|{_ID_CHARS})$")
 _VENUE_ID = re.compile(r"^pb:venue:(\d{4}):(\S+)$")
+_SAVED_ID = re.compile(r"^pb:saved:(\d{1,4})$")
 
 
 def _page(page: int) -> int:
@@ -149,6 +151,16 @@ def parse_venue_id(custom_id: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
+def saved_custom_id(page: int) -> str:
+    return f"pb:saved:{_page(page)}"
+
+
+def parse_saved_id(custom_id: str) -> int | None:
+    """The page of a ``pb:saved`` button."""
+    m = _match(_SAVED_ID, custom_id)
+    return int(m.group(1)) if m else None
+
+
 __all__ = [
     "BUTTON_ID_TEMPLATE",
     "CARD_ACTIONS",
@@ -157,9 +169,11 @@ __all__ = [
     "CardAction",
     "CardState",
     "clip_search_query",
+    "parse_saved_id",
     "parse_search_id",
     "parse_sums_id",
     "parse_venue_id",
+    "saved_custom_id",
     "search_custom_id",
     "sums_custom_id",
     "venue_custom_id",

@@ -21,6 +21,7 @@ from bot.discord_side.cards.summaries import shortscience_url, summary_body
 from bot.discord_side.fitting import fit_embed
 from bot.discord_side.limits import (
     BUTTON_URL_MAX,
+    CUSTOM_ID_MAX,
     EMBED_DESCRIPTION_MAX,
     EMBED_FIELD_VALUE_MAX,
     EMBED_FIELDS_MAX,
@@ -40,6 +41,7 @@ from bot.discord_side.lines import (
 )
 from bot.discord_side.markdown import CODE_SPAN, link_label, markdown_link_url
 from bot.discord_side.safety import ZWSP, escape_feed_text, render_feed_text
+from bot.discord_side.save_controls import save_button_id
 from storage.models import StoredPaper, StoredSummary
 
 ABSTRACT_COLLAPSED = 600  # the abstract's cut when collapsed; More shows it all (within limits)
@@ -237,6 +239,9 @@ def _card_buttons(paper: StoredPaper, state: CardState, count: int, expandable: 
                                      at_end=state.summary_index >= count - 1, labels=("◀ Prev", "Next ▶"))
     except ValueError:  # an id no custom id can carry: the card still shows, without paging
         interactive = []
+    save_id = save_button_id(paper.arxiv_id)
+    if len(save_id) <= CUSTOM_ID_MAX:
+        interactive.append(ButtonSpec("Save", custom_id=save_id, emoji="⭐"))
     if interactive:
         rows.append(interactive)
     links = [ButtonSpec("Abstract", url=abs_url(paper.arxiv_id), style="link"),

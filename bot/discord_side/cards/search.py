@@ -32,7 +32,7 @@ def _linked_title(title: str, url: str, limit: int) -> str:
     return f"[{label}]({url})" if label else f"{text} ([link]({url}))"
 
 
-def _result(number: int, paper: StoredPaper) -> tuple[str, tuple[str, str, str]]:
+def result_entry(number: int, paper: StoredPaper) -> tuple[str, tuple[str, str, str]]:
     """One result as markdown lines, and as a ``pb:open`` option (arxiv_id, label, description)."""
     year = paper_year(paper)
     meta = [authors_line(paper.authors, _AUTHORS_SHOWN), categories_line(paper.categories[:1], 1)]
@@ -71,7 +71,7 @@ def render_search_page(query: str, papers: Sequence[StoredPaper], page: int, cat
         return CardPayload(embeds=[fit_embed({"title": title, "description": description,
                                               "color": PAPER_COLOR})])
     first = page * SEARCH_PAGE_SIZE + 1
-    shown = [_result(number, paper) for number, paper in enumerate(results, start=first)]
+    shown = [result_entry(number, paper) for number, paper in enumerate(results, start=first)]
     embed = {"title": title, "description": "\n\n".join(text for text, _ in shown), "color": PAPER_COLOR,
              "footer": embed_footer(f"Results {first}–{first + len(results) - 1} of {total:,}"
                                     f" · page {page + 1} of {pages}")}
@@ -81,4 +81,4 @@ def render_search_page(query: str, papers: Sequence[StoredPaper], page: int, cat
                        selects=open_select((option for _, option in shown), "Open a paper…"))
 
 
-__all__ = ["SEARCH_PAGE_SIZE", "render_search_page"]
+__all__ = ["SEARCH_PAGE_SIZE", "render_search_page", "result_entry"]
