@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.core.schedule import next_due_text  # noqa: E402
 from bot.discord_side.client import Paperboy  # noqa: E402
-from bot.discord_side.delivery import Pacer  # noqa: E402
+from bot.discord_side.pacing import Pacer  # noqa: E402
 from doubles.discord import DoubleProcess, RemoteDouble  # noqa: E402
 from doubles.feed_server import FeedServer  # noqa: E402
 from doubles.fixtures import arxiv_feed, arxiv_item, make_config  # noqa: E402

@@ -188,6 +188,10 @@ class LeaseStore(Protocol):
     async def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up (only if ``holder`` still holds it)."""
 
+    async def live_leases(self, prefix: str) -> list[Lease]:
+        """The leases whose names start with ``prefix`` and have not expired, by name (the fleet's
+        process heartbeats ``process:…``, its digest claims ``digest:…``)."""
+
 
 class LookupStore(Protocol):
     """Reading papers and summaries for people: by id or DOI, full-text search, autocomplete.

@@ -20,6 +20,7 @@ from bot.discord_side.context import PaperboyBot
 from bot.discord_side.delivery import DiscordSender, Dispatcher, new_nonce
 from bot.discord_side.errors import on_app_command_error
 from bot.services.alerts import OwnerAlerts
+from bot.services.fleet import Fleet
 from bot.services.health import write_heartbeat
 from bot.services.jobs import Housekeeping, PollJobs
 from bot.services.wiring import Services
@@ -58,9 +59,10 @@ class Paperboy(PaperboyBot):
         self.status_service = services.status
         self.ranking = services.ranking
         self.saves = services.saves
-        sender = DiscordSender(self, config.discord.requests_per_second)
-        self.dispatcher = Dispatcher(store, self.digests, sender, clock,
-                                     nonce_window=config.discord.nonce_window)
+        self.sender = DiscordSender(self, config.discord.requests_per_second)
+        self.fleet = Fleet(store, services.ingestor.holder)
+        self.dispatcher = Dispatcher(store, self.digests, self.sender, clock,
+                                     nonce_window=config.discord.nonce_window, fleet=self.fleet)
         self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
         self.housekeeping = Housekeeping(services, clock)
         self.alerts = OwnerAlerts(store, config, self.notify_owner)
@@ -69,6 +71,7 @@ class Paperboy(PaperboyBot):
         self.started_at = clock()
 
     async def setup_hook(self) -> None:
+        await self.fleet_heartbeat()  # this process's share of the rate budget, before any send
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.error(on_app_command_error)
@@ -83,6 +86,14 @@ class Paperboy(PaperboyBot):
             write_heartbeat(self.services.config.heartbeat_path,
                             {"pid": os.getpid(), "guilds": len(self.guilds),
                              "latency_ms": round(self.latency * 1000, 1)})
+
+    async def fleet_heartbeat(self) -> None:
+        """Tell the fleet this process lives, and pace at its share of the token's request budget."""
+        size = await self.fleet.heartbeat()
+        rate = self.fleet.share(self.services.config.discord.requests_per_second)
+        if abs(rate - self.sender.pacer.rate) > 1e-9:
+            log.info("fleet of %d process(es): pacing Discord requests at %.1f/s", size, rate)
+            self.sender.pacer.set_rate(rate)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s, in %d server(s)", self.user, len(self.guilds))
@@ -120,4 +131,8 @@ class Paperboy(PaperboyBot):
         if self.scheduler is not None and self.scheduler.running:  # the launcher's jobs stop first
             self.scheduler.shutdown(wait=False)
         await self.dispatcher.wait_idle()
+        try:
+            await self.fleet.leave()
+        except Exception as exc:  # a store already closed or gone: the leases simply expire
+            log.warning("could not leave the fleet cleanly (its leases will expire): %s", exc)
         await super().close()

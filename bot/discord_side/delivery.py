@@ -33,7 +33,9 @@ from bot.core.clock import Clock, utc_now
 from bot.core.digest import ChannelDigest
 from bot.core.schedule import next_due_text
 from bot.discord_side.compact_render import render_for_channel, see_all_text
+from bot.discord_side.pacing import Pacer
 from bot.services.digests import DigestService
+from bot.services.fleet import Fleet
 from storage.base import ChannelStore, DeliveryStore
 from storage.models import ChannelSettings, OutboxMessage
 
@@ -64,22 +66,6 @@ class Sender(Protocol):
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
         """Start a thread from a message; its id, or None where threads are not allowed."""
-
-
-class Pacer:
-    """Spaces requests to stay under Discord's global limit instead of running into its 429s."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-            self._next = max(now, self._next) + self.interval
 
 
 class DiscordSender:
@@ -195,6 +181,7 @@ class DeliveryReport:
     messages: int = 0
     paused: int = 0
     failed: int = 0
+    busy: int = 0  # channels another process of the fleet is delivering
 
 
 class DispatchStore(DeliveryStore, ChannelStore, Protocol):
@@ -205,8 +192,9 @@ class Dispatcher:
     """Sends what is due: plans digests into the outbox, then delivers the outbox in order."""
 
     def __init__(self, store: DispatchStore, digests: DigestService, sender: Sender, clock: Clock = utc_now,
-                 concurrency: int = 25, nonce_window: float = 60.0) -> None:
+                 concurrency: int = 25, nonce_window: float = 60.0, fleet: Fleet | None = None) -> None:
         self.store = store
+        self.fleet = fleet  # several processes on one store: a channel is delivered by its claimant
         self.digests = digests
         self.sender = sender
         self.clock = clock
@@ -223,14 +211,26 @@ class Dispatcher:
     async def run_due(self) -> DeliveryReport:
         """Deliver every channel that is due now (or has unsent messages)."""
         async with self._run_lock:
-            channels = await self.store.due_channels(self.clock().isoformat(timespec="seconds"))
+            now = self.clock().isoformat(timespec="seconds")
+            channels = await self.store.due_channels(now)
+            if self.fleet is not None and channels:
+                # Another process may have delivered a channel between the listing and the claim:
+                # what is still due is read again once the claims are held.
+                claimed = {c.channel_id for c in channels if await self.fleet.claim(c.channel_id)}
+                channels = [c for c in await self.store.due_channels(now) if c.channel_id in claimed]
+                for channel_id in claimed - {c.channel_id for c in channels}:
+                    await self.fleet.release(channel_id)
             return await self._deliver(channels)
 
     async def run_now(self, channel_id: int) -> DeliveryReport:
         """``/digest now``: resume a paused channel and deliver what it has, whatever the time."""
         async with self._run_lock:
+            if self.fleet is not None and not await self.fleet.claim(channel_id):
+                return DeliveryReport(busy=1)
             channel = await self.store.get_channel(channel_id)
             if channel is None:
+                if self.fleet is not None:
+                    await self.fleet.release(channel_id)
                 return DeliveryReport()
             if channel.paused_reason:
                 await self.store.resume_channel(channel_id)
@@ -251,6 +251,14 @@ class Dispatcher:
         return report
 
     async def _deliver_channel(self, channel: ChannelSettings, digest: ChannelDigest | None,
+                               keep_schedule: bool, report: DeliveryReport) -> None:
+        try:
+            await self._deliver_claimed(channel, digest, keep_schedule, report)
+        finally:
+            if self.fleet is not None:
+                await self.fleet.release(channel.channel_id)
+
+    async def _deliver_claimed(self, channel: ChannelSettings, digest: ChannelDigest | None,
                                keep_schedule: bool, report: DeliveryReport) -> None:
         async with self._semaphore:
             if self.stopping:
@@ -306,6 +314,9 @@ class Dispatcher:
                     previous[message.target_channel_id] = message.message_id
                 continue
             if self.stopping:
+                break
+            if self.fleet is not None and not await self.fleet.keep(channel.channel_id):
+                report.failed += 1  # another process took the channel over: it sends the rest
                 break
             try:
                 if message.position > 0 and target is None:

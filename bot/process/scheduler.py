@@ -15,11 +15,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.clock import utc_now
 from bot.discord_side.client import Paperboy
+from bot.services.fleet import HEARTBEAT_EVERY
 
 ARXIV_REBUILD = CronTrigger(hour=0, minute=10, timezone="America/New_York")  # after arXiv's rebuild
 HOUSEKEEPING = CronTrigger(hour=4, minute=17)
 EVERY_MINUTE = IntervalTrigger(minutes=1)
 HEARTBEAT = IntervalTrigger(seconds=30)
+FLEET_HEARTBEAT = IntervalTrigger(seconds=HEARTBEAT_EVERY)  # the fleet's live processes and rate shares
 
 
 def build_scheduler(bot: Paperboy) -> AsyncIOScheduler:
@@ -31,6 +33,7 @@ def build_scheduler(bot: Paperboy) -> AsyncIOScheduler:
     scheduler.add_job(bot.poll_jobs.arxiv_rebuilt, ARXIV_REBUILD, id="arxiv-rebuild", **once)
     scheduler.add_job(bot.dispatcher.run_due, EVERY_MINUTE, id="digests", next_run_time=now, **once)
     scheduler.add_job(bot.heartbeat, HEARTBEAT, id="heartbeat")
+    scheduler.add_job(bot.fleet_heartbeat, FLEET_HEARTBEAT, id="fleet-heartbeat", **once)
     scheduler.add_job(bot.alerts.check, EVERY_MINUTE, id="alerts", **once)
     scheduler.add_job(bot.housekeeping.run, HOUSEKEEPING, id="housekeeping", **once)
     return scheduler

@@ -43,3 +43,11 @@ class LeasesMixin(SQLiteBase):
         """Give the lease up (only if ``holder`` still holds it)."""
         async with self._transaction() as db:
             await db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    async def live_leases(self, prefix: str) -> list[Lease]:
+        """The leases whose names start with ``prefix`` and have not expired, by name."""
+        now = iso_millis(self._now())
+        rows = await self._fetchall(
+            "SELECT name, holder, expires_at FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ?"
+            " ORDER BY name", (len(prefix), prefix, now))
+        return [Lease(str(r[0]), str(r[1]), str(r[2]), acquired=False) for r in rows]

@@ -1,0 +1,117 @@
+"""Several ``paperboy run`` processes on one store: who is alive, and who delivers which channel.
+
+No cluster protocol of our own: everything is a lease in the store (``storage.base.LeaseStore``),
+taken and renewed in the store's own transactions.
+
+* Each process renews a ``process:<holder>`` lease every :data:`HEARTBEAT_EVERY` seconds; the live
+  ones are the fleet. Discord's global rate limit is per bot token, so each process paces its
+  sends at its share of it (:meth:`Fleet.share`).
+* Before a channel's digest is planned or sent, the process claims ``digest:<channel id>`` for
+  :data:`CLAIM_TTL` seconds and renews the claim while it sends; another process skips a claimed
+  channel. A process that dies mid-digest leaves its claims to expire (at once when it is known
+  dead on this host); the next process to claim the channel resumes its outbox, and the nonces and
+  the history check keep every message exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.ingest.poller import died_here
+from storage.base import LeaseStore
+from storage.models import Lease
+
+log = logging.getLogger(__name__)
+
+PROCESS_PREFIX = "process:"
+DIGEST_PREFIX = "digest:"
+HEARTBEAT_EVERY = 10.0
+HEARTBEAT_TTL = 30.0  # three missed heartbeats: the process is gone
+CLAIM_TTL = 120.0
+
+
+class FleetStore(LeaseStore, Protocol):
+    """Leases: heartbeats and digest claims."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A live process of the fleet, as its heartbeat says."""
+
+    holder: str
+    expires_at: str
+
+
+class Fleet:
+    """This process's membership of the fleet and its claims on channels."""
+
+    def __init__(self, store: FleetStore, holder: str, *, claim_ttl: float = CLAIM_TTL,
+                 heartbeat_ttl: float = HEARTBEAT_TTL) -> None:
+        self.store = store
+        self.holder = holder
+        self.claim_ttl = claim_ttl
+        self.heartbeat_ttl = heartbeat_ttl
+        self._renewed: dict[int, float] = {}  # channel -> when its claim was last taken or renewed
+        self._size = 1
+
+    async def heartbeat(self) -> int:
+        """Say this process is alive; returns how many processes the fleet has now."""
+        await self.store.acquire_lease(PROCESS_PREFIX + self.holder, self.holder, self.heartbeat_ttl)
+        members = await self.members()
+        self._size = max(1, len(members))
+        return self._size
+
+    async def members(self) -> list[Member]:
+        """The live processes (their heartbeats not expired), by name."""
+        return [Member(lease.holder, lease.expires_at)
+                for lease in await self.store.live_leases(PROCESS_PREFIX)]
+
+    def share(self, requests_per_second: float) -> float:
+        """This process's share of the bot token's request budget, by the last heartbeat."""
+        return requests_per_second / self._size
+
+    async def leave(self) -> None:
+        """On a clean stop: the heartbeat and every claim go at once, not when they expire."""
+        for channel_id in list(self._renewed):
+            await self.release(channel_id)
+        await self.store.release_lease(PROCESS_PREFIX + self.holder, self.holder)
+
+    async def claim(self, channel_id: int) -> bool:
+        """Claim a channel's digest for this process; False when another live process has it."""
+        lease = await self._acquire(channel_id)
+        if not lease.acquired and died_here(lease.holder):
+            log.info("taking over channel %s from %s, which no longer runs", channel_id, lease.holder)
+            lease = await self._acquire(channel_id, replacing=lease.holder)
+        if lease.acquired:
+            self._renewed[channel_id] = time.monotonic()
+        return lease.acquired
+
+    async def keep(self, channel_id: int) -> bool:
+        """Renew a claim once it is a quarter through; False when it was lost (it expired and
+        another process took the channel): the caller stops sending."""
+        taken = self._renewed.get(channel_id)
+        if taken is not None and time.monotonic() - taken < self.claim_ttl / 4:
+            return True
+        lease = await self._acquire(channel_id)
+        if not lease.acquired:
+            log.warning("lost the claim on channel %s to %s; leaving it to that process",
+                        channel_id, lease.holder)
+            self._renewed.pop(channel_id, None)
+            return False
+        self._renewed[channel_id] = time.monotonic()
+        return True
+
+    async def release(self, channel_id: int) -> None:
+        self._renewed.pop(channel_id, None)
+        await self.store.release_lease(DIGEST_PREFIX + str(channel_id), self.holder)
+
+    async def claims(self) -> list[Lease]:
+        """Every live digest claim of the fleet (``paperboy health``, ``/paperboy status``)."""
+        return await self.store.live_leases(DIGEST_PREFIX)
+
+    async def _acquire(self, channel_id: int, replacing: str | None = None) -> Lease:
+        return await self.store.acquire_lease(DIGEST_PREFIX + str(channel_id), self.holder,
+                                              self.claim_ttl, replacing=replacing)

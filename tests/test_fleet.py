@@ -1,0 +1,79 @@
+"""Several processes on one store: digest claims, heartbeats and the shared request budget.
+
+The bot runs in-process as `paperboy run` does, on a real SQLite store; "another process" is a
+second holder of leases in the same store, as a second `paperboy run` would be (the PostgreSQL
+fleet with real processes is bench/fleet.py's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+from bot.services.fleet import CLAIM_TTL, DIGEST_PREFIX, Fleet
+from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
+from doubles.feed_server import FeedServer
+from tests.bot_harness import digest_messages
+from tests.test_bot_delivery_faults import MESSAGES, assert_each_once, digest_ready
+
+OTHER = "paperboy run (pid 4242 on another-host)"  # alive as far as this host can tell
+DEAD_HERE = "paperboy run (pid 999999999 on {host})"  # a process of this host that no longer runs
+
+
+async def test_a_channel_claimed_by_another_process_waits_for_its_claim(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        store = s.bot.services.store
+        assert (await store.acquire_lease(f"{DIGEST_PREFIX}{s.channel}", OTHER, CLAIM_TTL)).acquired
+        report = await s.bot.dispatcher.run_due()
+        assert report.messages == 0 and digest_messages(s.double, s.channel) == []
+        now = await s.bot.dispatcher.run_now(s.channel)  # /digest now too leaves it to the claimant
+        assert now.busy == 1 and now.messages == 0
+        s.clock.set(s.clock.now + timedelta(seconds=CLAIM_TTL + 1))  # the other process died far away
+        report = await s.bot.dispatcher.run_due()
+        assert report.messages == MESSAGES
+        assert_each_once(s.double, s.channel)
+        assert await store.live_leases(DIGEST_PREFIX) == []  # released once delivered
+
+
+async def test_a_dead_local_holder_is_taken_over_at_once(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        store = s.bot.services.store
+        dead = DEAD_HERE.format(host=socket.gethostname())
+        assert (await store.acquire_lease(f"{DIGEST_PREFIX}{s.channel}", dead, CLAIM_TTL)).acquired
+        report = await s.bot.dispatcher.run_due()
+        assert report.messages == MESSAGES
+        assert_each_once(s.double, s.channel)
+
+
+async def test_two_dispatchers_deliver_each_channel_once(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        first, second = s.bot.dispatcher, type(s.bot.dispatcher)(
+            s.bot.services.store, s.bot.digests, s.bot.sender, s.clock,
+            fleet=Fleet(s.bot.services.store, OTHER))
+        reports = await asyncio.gather(first.run_due(), second.run_due())
+        assert sum(r.messages for r in reports) == MESSAGES
+        assert_each_once(s.double, s.channel)
+        assert sum(r.messages for r in await asyncio.gather(first.run_due(), second.run_due())) == 0
+
+
+async def test_heartbeats_count_the_fleet_and_split_the_request_budget(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        store, rate = s.bot.services.store, s.bot.services.config.discord.requests_per_second
+        await s.bot.fleet_heartbeat()
+        assert s.bot.sender.pacer.rate == rate
+        other = Fleet(store, OTHER)
+        assert await other.heartbeat() == 2
+        await s.bot.fleet_heartbeat()
+        assert abs(s.bot.sender.pacer.rate - rate / 2) < 1e-6
+        assert [m.holder for m in await s.bot.fleet.members()] == sorted([OTHER, s.bot.fleet.holder])
+        await other.leave()
+        await s.bot.fleet_heartbeat()
+        assert s.bot.sender.pacer.rate == rate
+        s.clock.set(s.clock.now + timedelta(minutes=5))  # no heartbeat for 5 minutes: not alive
+        assert await s.bot.fleet.members() == []
