@@ -31,7 +31,7 @@ from bot.discord_side.limits import (
 from bot.discord_side.lines import COLORS, DEFAULT_COLOR, authors_line
 from bot.discord_side.markdown import link_label
 from bot.discord_side.safety import escape_feed_text, render_feed_text
-from bot.discord_side.save_controls import save_rows
+from bot.discord_side.save_controls import SAVES_PER_MESSAGE, save_rows
 
 TOP_ABSTRACT = 280  # a top card's abstract: enough to decide, short enough for ten in one message
 LINE_TITLE_MAX = 50
@@ -47,11 +47,12 @@ def render_compact_digest(entries: Sequence[PlannedEntry], *, date_text: str, to
     cards = list(range(min(max(top, 0), len(entries))))
     rest = list(range(len(cards), len(entries)))
     header = digest_header(digest, date_text, channel_topics)
+    dropped: list[int] = []
     if only_top and rest:
         where = f" {see_all}" if see_all else " `/digest preview` shows what is next."
         header = truncate(f"{header}\nTop {len(cards)} of {len(entries)}; {len(rest)} more ranked "
                           f"lower today.{where}", CONTENT_MAX - COUNTER_ROOM)
-        rest = []
+        rest, dropped = [], rest
     pages = _pages(entries, cards, rest)
     messages = []
     for number, page in enumerate(pages, start=1):
@@ -66,6 +67,7 @@ def render_compact_digest(entries: Sequence[PlannedEntry], *, date_text: str, to
         if rows:
             payload["components"] = rows
         messages.append(RenderedMessage(payload, [digest[i] for i in page.indexes], page.indexes))
+    messages[0].counted_indexes = dropped  # told as a count and a link: delivered with the header
     return messages
 
 
@@ -90,7 +92,10 @@ class _Page:
         return True
 
     def add_line(self, line: str, index: int, in_content: bool) -> bool:
-        """Into the content (before any embed, to keep the order) or the last lines embed."""
+        """Into the content (before any embed, to keep the order) or the last lines embed; never
+        more papers than one message's save menus can offer."""
+        if len(self.indexes) >= SAVES_PER_MESSAGE:
+            return False
         if in_content and not self.embeds and len(line) + 1 <= self.content_room:
             self.content_lines.append(line)
             self.content_room -= len(line) + 1
@@ -150,7 +155,7 @@ def reason_markdown(reason: str) -> str:
     """A ranking reason as Discord markdown: the saved paper's title in italics, the rest escaped."""
     like = _LIKE.match(reason)
     if like:
-        return f"like *{escape_feed_text(like.group(1))}*{escape_feed_text(like.group(2))}"
+        return f"like *{escape_feed_text(like.group(1))}*{escape_feed_text(like.group(2) or '')}"
     return escape_feed_text(reason)
 
 

@@ -293,7 +293,7 @@ class Dispatcher:
             only_top=channel.only_top, date_text=local.strftime("%a %d %b %Y"),
             max_items_per_message=channel.max_items, see_all=see_all_text(digest))
         messages = [(new_nonce(), message.payload,
-                     [key for index in message.entry_indexes for key in digest.entries[index].keys])
+                     [key for index in message.delivered_indexes for key in digest.entries[index].keys])
                     for message in rendered]
         digest_id = f"{channel.channel_id}-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         return await self.store.plan_digest(channel.channel_id, digest_id, messages, digest.cursor, next_due)

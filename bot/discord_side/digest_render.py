@@ -9,7 +9,7 @@ entries it carries (by index), which is what delivery marks as sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.digest import DigestEntry
@@ -65,11 +65,19 @@ _SUMMARY_EVENTS = frozenset({"summary", "edited"})
 class RenderedMessage:
     """One Discord message of a digest and what it delivers: ``entry_indexes`` are the positions,
     in the list given to :func:`render_digest`, of the entries it carries (``entries``, the same
-    entries), so delivery can mark them sent without matching objects back."""
+    entries), so delivery can mark them sent without matching objects back. ``counted_indexes``
+    are entries it only counts (``only_top``: "12 more ranked lower today", with a link to see
+    them): delivered with it too, so exactly-once holds for them as for the rest."""
 
     payload: dict[str, Any]
     entries: list[DigestEntry]
     entry_indexes: list[int]
+    counted_indexes: list[int] = field(default_factory=list)
+
+    @property
+    def delivered_indexes(self) -> list[int]:
+        """Every entry this message delivers: the ones it shows, then the ones it counts."""
+        return [*self.entry_indexes, *self.counted_indexes]
 
 
 def entry_kind(entry: DigestEntry) -> str:

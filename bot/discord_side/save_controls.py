@@ -19,6 +19,7 @@ from bot.discord_side.limits import ACTION_ROWS_MAX, SELECT_OPTIONS_MAX, SELECT_
 SAVE_SELECT_PREFIX = "pb:save:"
 SAVE_BUTTON_PREFIX = "pb:save1:"
 SAVE_TEMPLATE = r"pb:save(?:1)?:(?P<rest>.+)"
+SAVES_PER_MESSAGE = SELECT_OPTIONS_MAX * ACTION_ROWS_MAX  # 5 menus of 25: every paper of a message
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,60}$")
 
 

@@ -202,7 +202,9 @@ def cmd_sync(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.channel_rules import ChannelRuleError, check_top
     from bot.core.ids import parse_arxiv_id
+    from bot.core.ranking import MIN_SAVES
     from bot.core.topics import TopicError, parse_subscription
     from bot.discord_side.compact_render import render_for_channel
     from bot.discord_side.text_card import render_text_card
@@ -212,18 +214,25 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
         since = Duration(args.since)
         topics = [parse_subscription(text, [f.name for f in config.feeds]) for text in args.follow]
         saved = [parse_arxiv_id(text).base for text in args.saved]
-        if not 0 <= args.top <= 100:
-            raise ValueError("--top takes a number of cards from 0 to 100")
+        try:
+            check_top(args.top)
+        except ChannelRuleError as exc:
+            raise ValueError(f"--top: {exc}") from None
     except (ValueError, TopicError) as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    async def run() -> tuple[ChannelDigest, bool]:
+    async def run() -> tuple[ChannelDigest, bool, int]:
         async with services_for(config, "preview") as services:
             empty = await services.store.max_seq() == 0
-            return await services.digests.for_topics(topics, since, saved), empty
+            known = len(await services.store.papers_by_ids(saved)) if saved else 0
+            return await services.digests.for_topics(topics, since, saved), empty, known
 
-    digest, empty = asyncio.run(run())
+    digest, empty, known = asyncio.run(run())
+    if saved and known < MIN_SAVES:
+        print(f"paperboy: note: {known} of the --saved papers are in the store; ranking by saves needs "
+              f"at least {MIN_SAVES} (until then the cold start ranks: topics, votes, recency)",
+              file=sys.stderr)
     entries = digest.entries
     if args.json:
         messages = render_for_channel(entries, layout=args.layout, top=args.top, only_top=False,
