@@ -12,6 +12,7 @@ from bot import __version__
 from bot.core.text import truncate
 from bot.discord_side.context import PaperboyBot
 from bot.discord_side.limits import EMBED_DESCRIPTION_MAX, EMBED_FIELD_VALUE_MAX
+from bot.discord_side.safety import escape_feed_text
 from bot.services.status import OwnerStatus, Status
 from bot.services.subscriptions import describe_schedule
 
@@ -85,6 +86,9 @@ def _owner_embed(owner: OwnerStatus) -> discord.Embed:
     embed.add_field(name="Paused channels", value=truncate(paused_text, EMBED_FIELD_VALUE_MAX), inline=False)
     embed.add_field(name="Store", value=f"{owner.store_bytes / 1e6:.1f} MB · {owner.papers} papers · "
                                         f"{owner.summaries} summaries", inline=False)
+    fleet = "\n".join(escape_feed_text(line) for line in owner.fleet) or "no live process"
+    embed.add_field(name=f"Fleet ({len(owner.fleet)})", value=truncate(fleet, EMBED_FIELD_VALUE_MAX),
+                    inline=False)
     return embed
 
 

@@ -291,7 +291,7 @@ class AdminStore(Protocol):
 
 class Store(IngestStore, FeedStore, ChannelStore, DeliveryStore, LeaseStore, LookupStore, SaveStore,
             CorpusStore, AdminStore, Protocol):
-    """A durable store of papers, summaries and feed state (SQLite now, PostgreSQL later): every
+    """A durable store of papers, summaries and feed state (the SQLite file, or PostgreSQL): every
     role, plus the store's lifecycle.
 
     Opening one is the implementation's business (:func:`storage.open_store`); everything after

@@ -12,9 +12,12 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
-from bot.services.fleet import CLAIM_TTL, DIGEST_PREFIX, Fleet
+from bot.ingest.poller import POLLER_LEASE
+from bot.services.fleet import CLAIM_TTL, DIGEST_PREFIX, SLOWDOWN_LEASE, SLOWDOWN_TTL, Fleet
+from bot.services.health import check_health
 from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
 from doubles.feed_server import FeedServer
+from storage import open_store
 from tests.bot_harness import digest_messages
 from tests.test_bot_delivery_faults import MESSAGES, assert_each_once, digest_ready
 
@@ -77,3 +80,46 @@ async def test_heartbeats_count_the_fleet_and_split_the_request_budget(
         assert s.bot.sender.pacer.rate == rate
         s.clock.set(s.clock.now + timedelta(minutes=5))  # no heartbeat for 5 minutes: not alive
         assert await s.bot.fleet.members() == []
+
+
+async def test_health_and_the_owner_status_show_the_fleet(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        store = s.bot.services.store
+        await s.bot.fleet_heartbeat()
+        await Fleet(store, OTHER).heartbeat()
+        assert (await store.acquire_lease(POLLER_LEASE, OTHER, 60)).acquired
+        assert await Fleet(store, OTHER).claim(s.channel)
+        lines = (await s.bot.status_service.owner_status()).fleet
+        assert lines == sorted([f"{OTHER} · polls · delivering 1 channel(s)", s.bot.fleet.holder])
+        # `paperboy health` reads the store at the wall clock (the test's clock is in 2024).
+        config = s.bot.services.config
+        live = await open_store(config.storage.path)
+        try:
+            await Fleet(live, OTHER).heartbeat()
+            assert (await live.acquire_lease(POLLER_LEASE, OTHER, 60, replacing=OTHER)).acquired
+        finally:
+            await live.close()
+        report = await check_health(config)
+        assert f"fleet: {OTHER} · polls" in report.checks, report.checks
+
+
+async def test_a_global_429_slows_the_whole_fleet_down(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    async with digest_ready(tmp_path, discord_double, feed_server) as s:
+        store, rate = s.bot.services.store, s.bot.services.config.discord.requests_per_second
+        other = Fleet(store, OTHER)
+        await other.heartbeat()
+        await s.bot.fleet_heartbeat()
+        assert abs(s.bot.sender.pacer.rate - rate / 2) < 1e-6
+        s.double.inject_fault("/channels/*/messages", status=429, retry_after=0.05, is_global=True)
+        assert (await s.bot.dispatcher.run_due()).messages == MESSAGES  # retried by discord.py
+        assert abs(s.bot.sender.pacer.rate - rate / 4) < 1e-6  # at once, in this process
+        await asyncio.sleep(0.05)  # the store is told in the background
+        assert await store.live_leases(SLOWDOWN_LEASE)
+        await other.heartbeat()
+        assert abs(other.share(rate) - rate / 4) < 1e-6  # and the other process reads it
+        s.clock.set(s.clock.now + timedelta(seconds=SLOWDOWN_TTL + 1))
+        await s.bot.fleet_heartbeat()
+        await other.heartbeat()
+        assert abs(other.share(rate) - rate / 2) < 1e-6

@@ -1,20 +1,26 @@
-"""Ingest acceptance: the big real feed, re-polls, cross-lists and versions, summaries and edits."""
+"""Ingest acceptance: the big real feed, re-polls, cross-lists and versions, summaries and edits, on
+each store engine (``store_location``: an SQLite file or a PostgreSQL database)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from bot.core.config import Config
 from bot.ingest.poller import feed_specs
 from bot.services.wiring import open_services
 from doubles.feed_server import FeedServer
 from tests.helpers import BIG_FEED, arxiv_feed, arxiv_item, make_config, shared_feed
+from tests.postgres_cluster import raw_rows
 
 
-def _db(config_path: str) -> sqlite3.Connection:
-    return sqlite3.connect(config_path)
+def _on(location: str, config: Config) -> Config:
+    """The config with its store at ``location`` (a path, or a PostgreSQL URL)."""
+    if location.startswith("postgresql://"):
+        return dataclasses.replace(config, storage=dataclasses.replace(config.storage, url=location))
+    return dataclasses.replace(config, storage=dataclasses.replace(config.storage, path=location))
 
 
 def direct_counts(feed: Path) -> Counter[str]:
@@ -26,10 +32,11 @@ def direct_counts(feed: Path) -> Counter[str]:
     return counts
 
 
-async def test_big_feed_is_stored_completely_and_once(tmp_path: Path, feed_server: FeedServer) -> None:
+async def test_big_feed_is_stored_completely_and_once(
+        tmp_path: Path, feed_server: FeedServer, store_location: str) -> None:
     big = shared_feed(BIG_FEED)
     feed_server.serve("/rss/cs.LG", big)
-    config = make_config(tmp_path, feed_server.port)
+    config = _on(store_location, make_config(tmp_path, feed_server.port))
     expected = direct_counts(big)
     async with open_services(config) as services:
         [report] = await services.ingestor.poll(feed_specs(config))
@@ -41,20 +48,22 @@ async def test_big_feed_is_stored_completely_and_once(tmp_path: Path, feed_serve
         feed_server.routes["/rss/cs.LG"].conditional = False  # a server that ignores validators
         [third] = await services.ingestor.poll(feed_specs(config))
         assert (third.status, third.items, third.new_papers, third.updated_papers) == ("ok", 1504, 0, 0)
-    db = _db(config.storage.path)
-    stored = Counter(t for (t,) in db.execute("SELECT announce_type FROM papers"))
-    assert sum(stored.values()) == expected["ids"]
-    for kind in ("new", "cross", "replace"):
-        assert stored[kind] == expected[kind], kind
-    assert db.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == expected["ids"]
-    assert db.execute("SELECT count(*) FROM papers WHERE title = '' OR abstract = ''").fetchone()[0] == 0
+        store = services.store
+        stored = Counter(t for (t,) in await raw_rows(store, "SELECT announce_type FROM papers"))
+        assert sum(stored.values()) == expected["ids"]
+        for kind in ("new", "cross", "replace"):
+            assert stored[kind] == expected[kind], kind
+        assert (await raw_rows(store, "SELECT count(*) FROM ingest_log"))[0][0] == expected["ids"]
+        blank = "SELECT count(*) FROM papers WHERE title = '' OR abstract = ''"
+        assert (await raw_rows(store, blank))[0][0] == 0
     # Conditional GET was used on the second poll.
     assert "If-None-Match" in feed_server.hits("/rss/cs.LG")[1].headers
 
 
-async def test_fields_of_a_known_item(tmp_path: Path, feed_server: FeedServer) -> None:
+async def test_fields_of_a_known_item(
+        tmp_path: Path, feed_server: FeedServer, store_location: str) -> None:
     feed_server.serve("/rss/cs.LG", shared_feed(BIG_FEED))
-    config = make_config(tmp_path, feed_server.port)
+    config = _on(store_location, make_config(tmp_path, feed_server.port))
     async with open_services(config) as services:
         await services.ingestor.poll(feed_specs(config))
         paper = await services.store.get_paper("2411.17700")
@@ -64,21 +73,22 @@ async def test_fields_of_a_known_item(tmp_path: Path, feed_server: FeedServer) -
         assert paper.abstract.startswith("This study investigates")
         assert "Announce Type" not in paper.abstract
         assert paper.categories and paper.authors
-        with_doi = _db(config.storage.path).execute(
-            "SELECT arxiv_id, doi, journal_ref FROM papers WHERE doi IS NOT NULL LIMIT 1").fetchone()
+        [with_doi] = await raw_rows(
+            services.store, "SELECT arxiv_id, doi, journal_ref FROM papers WHERE doi IS NOT NULL LIMIT 1")
         assert with_doi is not None and with_doi[1].startswith("10.")
-        tex = _db(config.storage.path).execute(
-            "SELECT authors FROM papers WHERE authors LIKE '%\\%' ESCAPE '!'").fetchall()
+        tex = await raw_rows(services.store,
+                             "SELECT authors FROM papers WHERE authors LIKE '%\\%' ESCAPE '!'")
         assert tex == [], "TeX escapes in author names are turned into Unicode"
 
 
-async def test_cross_list_and_new_version_are_one_paper(tmp_path: Path, feed_server: FeedServer) -> None:
+async def test_cross_list_and_new_version_are_one_paper(
+        tmp_path: Path, feed_server: FeedServer, store_location: str) -> None:
     feed_server.serve("/rss/cs.LG", arxiv_feed(
         arxiv_item("2411.00001", categories=("cs.LG", "stat.ML")),
         arxiv_item("2411.00002", authors=r"Andr\'e Mart{\'\i}ns, J\"org M\"uller")))
     feed_server.serve("/rss/stat.ML", arxiv_feed(
         arxiv_item("2411.00001", announce="cross", categories=("cs.LG", "stat.ML"))))
-    config = make_config(tmp_path, feed_server.port, categories=["cs.LG", "stat.ML"])
+    config = _on(store_location, make_config(tmp_path, feed_server.port, categories=["cs.LG", "stat.ML"]))
     async with open_services(config) as services:
         reports = await services.ingestor.poll(feed_specs(config))
         assert sum(r.new_papers for r in reports) == 2
@@ -128,7 +138,7 @@ API_ENTRY = (Path(__file__).parent / "fixtures" / "arxiv_api_1805.08296.atom")
 
 
 async def test_shortscience_edit_is_an_update_and_papers_are_completed(
-        tmp_path: Path, feed_server: FeedServer) -> None:
+        tmp_path: Path, feed_server: FeedServer, store_location: str) -> None:
     feed_server.serve("/ss.xml", shortscience_feed(SHORTSCIENCE_ITEM.format(
         votes=2, text="# Keypoints - HIRO", date="Fri, 27 Nov 2026 17:00:00 +0000")))
     feed_server.serve("/api/query", API_ENTRY)
@@ -161,13 +171,16 @@ async def test_shortscience_edit_is_an_update_and_papers_are_completed(
     assert counts["summaries"] == 1 and counts["ingest_log"] == 3
 
 
-async def test_sequence_numbers_only_grow(tmp_path: Path, feed_server: FeedServer) -> None:
+async def test_sequence_numbers_only_grow(
+        tmp_path: Path, feed_server: FeedServer, store_location: str) -> None:
     feed_server.serve("/rss/cs.LG", arxiv_feed(arxiv_item("2411.00001"), arxiv_item("2411.00002")))
-    config = make_config(tmp_path, feed_server.port)
+    config = _on(store_location, make_config(tmp_path, feed_server.port))
     async with open_services(config) as services:
         await services.ingestor.poll(feed_specs(config))
         feed_server.serve("/rss/cs.LG", arxiv_feed(arxiv_item("2411.00003"),
                                                    arxiv_item("2411.00001", 2, "replace")))
         await services.ingestor.poll(feed_specs(config))
-    seqs = [s for (s,) in _db(config.storage.path).execute("SELECT seq FROM ingest_log ORDER BY rowid")]
+        # insertion order: SQLite's rowid; the PostgreSQL log has no other order than its seq
+        order = "rowid" if not store_location.startswith("postgresql://") else "ctid"
+        seqs = [s for (s,) in await raw_rows(services.store, f"SELECT seq FROM ingest_log ORDER BY {order}")]
     assert seqs == sorted(seqs) == list(range(1, 5))

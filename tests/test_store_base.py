@@ -1,5 +1,6 @@
-"""The SQLite store's base: its one clock, how database errors reach the caller, the chunked
-``IN (...)`` lists and the optional WHERE filters, and that its roles make one Store."""
+"""The stores' base: their one clock (on both engines), how SQLite's database errors reach the
+caller, the chunked ``IN (...)`` lists and the optional WHERE filters, and that the roles make
+one Store. Tests taking ``store_location`` or ``engine_store`` run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from storage import SQLiteStore, StoreError, open_store
+from storage import SQLiteStore, Store, StoreError, open_store
 from storage.models import ChannelSettings, FeedState, PaperRecord, SubscriptionRow, SummaryRecord
 from storage.sqlite.base import operator_problem
 from storage.sqlite.sql import CHUNK, Where, in_chunks
+from tests.postgres_cluster import raw_rows
 
 START = datetime(2024, 11, 28, 8, 0, 0, tzinfo=UTC)
 
@@ -37,8 +39,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-async def timed(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[SQLiteStore]:
-    store = await open_store(tmp_path / "timed.sqlite3", clock=clock)
+async def timed(store_location: str, clock: FrozenClock) -> AsyncIterator[Store]:
+    store = await open_store(store_location, clock=clock)
     try:
         yield store
     finally:
@@ -49,32 +51,28 @@ def _paper(arxiv_id: str, version: int = 1) -> PaperRecord:
     return PaperRecord(arxiv_id, version, f"Paper {arxiv_id}", ["A. Author"], "Abstract.", ["cs.LG"])
 
 
-def _rows(store: SQLiteStore, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(store.path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
+async def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    return await raw_rows(store, sql)
 
 
 # -- the clock -------------------------------------------------------------------------------
 
 
-async def test_every_timestamp_comes_from_the_store_clock(timed: SQLiteStore, clock: FrozenClock) -> None:
+async def test_every_timestamp_comes_from_the_store_clock(timed: Store, clock: FrozenClock) -> None:
     await timed.apply_feed_batch(FeedState("f", "http://x"), [_paper("2411.00001")],
                                  [SummaryRecord("ss", "g", "T", "text", arxiv_id="2411.00001")])
     channel = await timed.ensure_channel(1, 10, "08:00", "UTC", None)
     await timed.set_alert("feed:f", True)
     await timed.pause_channel(10, "no permission")
     assert channel.created_at == "2024-11-28T08:00:00+00:00"
-    assert {at for (at,) in _rows(timed, "SELECT at FROM ingest_log")} == {"2024-11-28T08:00:00+00:00"}
-    assert _rows(timed, "SELECT first_seen FROM papers") == [("2024-11-28T08:00:00+00:00",)]
-    assert _rows(timed, "SELECT opened_at FROM alerts") == [("2024-11-28T08:00:00+00:00",)]
-    assert _rows(timed, "SELECT paused_at FROM channels") == [("2024-11-28T08:00:00+00:00",)]
+    assert {at for (at,) in await _rows(timed, "SELECT at FROM ingest_log")} == {"2024-11-28T08:00:00+00:00"}
+    assert await _rows(timed, "SELECT first_seen FROM papers") == [("2024-11-28T08:00:00+00:00",)]
+    assert await _rows(timed, "SELECT opened_at FROM alerts") == [("2024-11-28T08:00:00+00:00",)]
+    assert await _rows(timed, "SELECT paused_at FROM channels") == [("2024-11-28T08:00:00+00:00",)]
 
 
-async def test_an_aware_clock_in_another_zone_is_stored_as_utc(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "s.sqlite3",
+async def test_an_aware_clock_in_another_zone_is_stored_as_utc(store_location: str) -> None:
+    store = await open_store(store_location,
                              clock=lambda: datetime(2024, 11, 28, 9, 0, tzinfo=timezone(timedelta(hours=1))))
     try:
         assert (await store.ensure_channel(1, 10, "08:00", "UTC", None)).created_at == \
@@ -83,7 +81,7 @@ async def test_an_aware_clock_in_another_zone_is_stored_as_utc(tmp_path: Path) -
         await store.close()
 
 
-async def test_api_query_age_follows_the_clock(timed: SQLiteStore, clock: FrozenClock) -> None:
+async def test_api_query_age_follows_the_clock(timed: Store, clock: FrozenClock) -> None:
     await timed.record_api_query("id_list=2411.00001", 1)
     clock.advance(hours=23)
     assert await timed.api_query_fresh("id_list=2411.00001", 86400)
@@ -91,7 +89,7 @@ async def test_api_query_age_follows_the_clock(timed: SQLiteStore, clock: Frozen
     assert not await timed.api_query_fresh("id_list=2411.00001", 86400)
 
 
-async def test_leases_expire_by_the_clock(timed: SQLiteStore, clock: FrozenClock) -> None:
+async def test_leases_expire_by_the_clock(timed: Store, clock: FrozenClock) -> None:
     first = await timed.acquire_lease("poll", "a", 60)
     assert first.acquired and first.expires_at == "2024-11-28T08:01:00.000+00:00"
     assert not (await timed.acquire_lease("poll", "b", 60)).acquired
@@ -103,10 +101,10 @@ async def test_leases_expire_by_the_clock(timed: SQLiteStore, clock: FrozenClock
     assert taken.acquired and taken.holder == "b"
     assert not (await timed.acquire_lease("poll", "a", 60)).acquired
     assert (await timed.acquire_lease("poll", "c", 60, replacing="b")).acquired
-    assert _rows(timed, "SELECT acquired_at FROM leases") == [("2024-11-28T08:01:59.000+00:00",)]
+    assert await _rows(timed, "SELECT acquired_at FROM leases") == [("2024-11-28T08:01:59.000+00:00",)]
 
 
-async def test_topics_keep_their_order_under_a_frozen_clock(timed: SQLiteStore) -> None:
+async def test_topics_keep_their_order_under_a_frozen_clock(timed: Store) -> None:
     await timed.ensure_channel(1, 10, "08:00", "UTC", None)
     for key in ("zeta", "alpha", "mid"):
         await timed.add_subscription(SubscriptionRow(10, "keyword", key, key))
@@ -115,12 +113,12 @@ async def test_topics_keep_their_order_under_a_frozen_clock(timed: SQLiteStore) 
     await timed.add_subscription(SubscriptionRow(11, "keyword", "0", "0"))
     assert [(s.channel_id, s.key) for s in await timed.list_subscriptions()] == \
         [(10, "zeta"), (10, "alpha"), (10, "mid"), (11, "b"), (11, "a"), (11, "0")]
-    assert _rows(timed, "SELECT min(created_at) FROM subscriptions") == \
+    assert await _rows(timed, "SELECT min(created_at) FROM subscriptions") == \
         [("2024-11-28T08:00:00.000000+00:00",)]
 
 
-async def test_a_naive_clock_is_refused(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "s.sqlite3", clock=lambda: datetime(2024, 11, 28, 8, 0))
+async def test_a_naive_clock_is_refused(store_location: str) -> None:
+    store = await open_store(store_location, clock=lambda: datetime(2024, 11, 28, 8, 0))
     try:
         with pytest.raises(ValueError, match="naive"):
             await store.set_alert("x", True)
@@ -195,7 +193,8 @@ def test_where_renders_only_the_filters_given() -> None:
     assert (str(where), where.params) == (" WHERE a = ? AND b LIKE ?", [1, "x%"])
 
 
-async def test_lookups_of_more_ids_than_one_chunk(store: SQLiteStore) -> None:
+async def test_lookups_of_more_ids_than_one_chunk(engine_store: Store) -> None:
+    store = engine_store
     ids = [f"2411.{n:05d}" for n in range(CHUNK * 2 + 7)]
     await store.store_papers([_paper(i) for i in ids])
     assert set(await store.papers_by_ids([*ids, "2411.99999"])) == set(ids)

@@ -1,5 +1,6 @@
-"""Export, import and backup on real SQLite files: round trips, refusals that change nothing, and a
-backup taken while a big poll is writing that holds all of the batch or none of it."""
+"""Export, import and backup on real stores: round trips and refusals that change nothing (on both
+engines), and SQLite backups, one taken while a big poll is writing that holds all of the batch
+or none of it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import asyncio
 import copy
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.ingest.poller import feed_specs
@@ -20,7 +23,7 @@ from bot.services.subscriptions import ScheduleRequest, SubscriptionService
 from bot.services.transfer import ImportReport, export_document, import_document
 from bot.services.wiring import open_services
 from doubles.feed_server import FeedServer
-from storage import SQLiteStore, open_store
+from storage import SQLiteStore, Store, open_store
 from storage.models import ChannelSettings, PaperRecord, SubscriptionRow
 from tests.helpers import BIG_FEED, make_config, shared_feed
 
@@ -32,10 +35,9 @@ C1, C2, C3 = 1311111111111111111, 1322222222222222222, 1333333333333333333
 TOPIC_COUNT = 12  # all the topics _populate adds
 
 
-@pytest.fixture
-async def source(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    """A store with three channels in two guilds, set up the way the slash commands do it."""
-    store = await open_store(tmp_path / "source.sqlite3")
+@asynccontextmanager
+async def _populated(location: str, tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store(location)
     try:
         await _populate(store, tmp_path)
         yield store
@@ -44,9 +46,25 @@ async def source(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 @pytest.fixture
-async def target(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+async def source(new_location: Callable[[str], Awaitable[str]], tmp_path: Path) -> AsyncIterator[Store]:
+    """A store with three channels in two guilds, set up the way the slash commands do it (on
+    each engine)."""
+    async with _populated(await new_location("source"), tmp_path) as store:
+        yield store
+
+
+@pytest.fixture
+async def sqlite_source(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """The same, in an SQLite file (for the backups of the file)."""
+    async with _populated(str(tmp_path / "source.sqlite3"), tmp_path) as store:
+        assert isinstance(store, SQLiteStore)
+        yield store
+
+
+@pytest.fixture
+async def target(new_location: Callable[[str], Awaitable[str]]) -> AsyncIterator[Store]:
     """An empty store that has already ingested a paper (its ingest seq is not 0)."""
-    store = await open_store(tmp_path / "target.sqlite3")
+    store = await open_store(await new_location("target"))
     try:
         await store.store_papers([_paper("2411.00001"), _paper("2411.00002")])
         yield store
@@ -54,7 +72,7 @@ async def target(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
         await store.close()
 
 
-async def _populate(store: SQLiteStore, tmp_path: Path) -> None:
+async def _populate(store: Store, tmp_path: Path) -> None:
     config = make_config(tmp_path, 9, feeds=[{"name": "shortscience", "kind": "shortscience",
                                                "url": "http://127.0.0.1:9/rss.xml"}])
     service = SubscriptionService(config, store)
@@ -86,7 +104,7 @@ def _comparable(document: dict[str, Any]) -> dict[str, Any]:
 Snapshot = tuple[dict[str, Any], list[ChannelSettings], list[SubscriptionRow]]
 
 
-async def _snapshot(store: SQLiteStore) -> Snapshot:
+async def _snapshot(store: Store) -> Snapshot:
     """Everything an import may touch: the export plus the full channel rows (cursors, due times)."""
     return (_comparable(await export_document(store)), await store.list_channels(),
             await store.list_subscriptions())
@@ -95,7 +113,7 @@ async def _snapshot(store: SQLiteStore) -> Snapshot:
 # -- export and import -------------------------------------------------------------------------
 
 
-async def test_export_format(source: SQLiteStore) -> None:
+async def test_export_format(source: Store) -> None:
     document = await export_document(source)
     assert document[FORMAT_KEY] == 1 and isinstance(document["exported_at"], str)
     first, second, third = document["channels"]
@@ -118,8 +136,8 @@ async def test_export_format(source: SQLiteStore) -> None:
     assert json.loads(dump_document(document))["channels"][2]["channel_id"] == "1333333333333333333"
 
 
-async def test_import_into_empty_store_reproduces_the_export(source: SQLiteStore,
-                                                             target: SQLiteStore) -> None:
+async def test_import_into_empty_store_reproduces_the_export(source: Store,
+                                                             target: Store) -> None:
     document = await export_document(source)
     report = await import_document(target, json.loads(dump_document(document)), FEEDS, LIMITS)
     assert report == ImportReport(channels_created=3, topics_added=TOPIC_COUNT)
@@ -134,7 +152,7 @@ async def test_import_into_empty_store_reproduces_the_export(source: SQLiteStore
     assert channels[C3].paused_at is not None and channels[C1].paused_at is None
 
 
-async def test_importing_twice_changes_nothing(source: SQLiteStore, target: SQLiteStore) -> None:
+async def test_importing_twice_changes_nothing(source: Store, target: Store) -> None:
     text = dump_document(await export_document(source))
     await import_document(target, text, FEEDS, LIMITS)
     before = await _snapshot(target)
@@ -145,7 +163,7 @@ async def test_importing_twice_changes_nothing(source: SQLiteStore, target: SQLi
 
 
 async def test_import_into_existing_channel_keeps_its_cursor_and_merges(
-        source: SQLiteStore, target: SQLiteStore) -> None:
+        source: Store, target: Store) -> None:
     await target.ensure_channel(GUILD_A, C1, "08:00", "UTC", "2030-01-01T08:00:00+00:00")
     await target.update_channel(C1, cursor_seq=1, last_digest_at="2024-11-28T08:00:00+00:00")
     await target.add_subscription(SubscriptionRow(C1, "keyword", "quantum", "quantum"))
@@ -165,7 +183,7 @@ async def test_import_into_existing_channel_keeps_its_cursor_and_merges(
     assert (await target.get_channel(C2)).cursor_seq == 2  # type: ignore[union-attr]
 
 
-async def test_guild_filter(source: SQLiteStore, target: SQLiteStore) -> None:
+async def test_guild_filter(source: Store, target: Store) -> None:
     only_a = await export_document(source, GUILD_A)
     assert [c["channel_id"] for c in only_a["channels"]] == [str(C1), str(C2)]
     only_b = await export_document(source, GUILD_B)
@@ -177,7 +195,7 @@ async def test_guild_filter(source: SQLiteStore, target: SQLiteStore) -> None:
     assert _comparable(await export_document(target)) == _comparable(only_b)
 
 
-async def test_hand_written_file_with_defaults(target: SQLiteStore) -> None:
+async def test_hand_written_file_with_defaults(target: Store) -> None:
     document = {FORMAT_KEY: 1, "channels": [
         {"guild_id": str(GUILD_A), "channel_id": str(C1), "digest_time": "7:05", "timezone": "europe/berlin",
          "frequency": "weekly", "topics": ["cs.lg", {"topic": "author:Yann LeCun"}]}]}
@@ -276,7 +294,7 @@ def _changing_document(document: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(("mutation", "limits", "fragments"),
                          [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
 async def test_invalid_file_changes_nothing_and_names_the_entry(
-        source: SQLiteStore, mutation: Mutation, limits: tuple[int, int], fragments: list[str]) -> None:
+        source: Store, mutation: Mutation, limits: tuple[int, int], fragments: list[str]) -> None:
     bad = mutation(_changing_document(await export_document(source)))
     before = await _snapshot(source)
     with pytest.raises(ImportFailure) as failure:
@@ -286,25 +304,25 @@ async def test_invalid_file_changes_nothing_and_names_the_entry(
     assert await _snapshot(source) == before
 
 
-async def test_the_changing_document_does_change_the_store(source: SQLiteStore) -> None:
+async def test_the_changing_document_does_change_the_store(source: Store) -> None:
     """The control for the test above: without the mutation the same import applies."""
     report = await import_document(source, _changing_document(await export_document(source)), FEEDS, LIMITS)
     assert (report.channels_updated, report.topics_added) == (2, 1)
     assert (await source.get_channel(C3)).paused_reason is None  # type: ignore[union-attr]
 
 
-async def test_limits_do_not_block_a_reimport_that_adds_nothing(source: SQLiteStore) -> None:
+async def test_limits_do_not_block_a_reimport_that_adds_nothing(source: Store) -> None:
     report = await import_document(source, await export_document(source), FEEDS, (1, 1))
     assert report.changed == 0
 
 
-async def test_store_import_is_all_or_nothing(source: SQLiteStore) -> None:
+async def test_store_import_is_all_or_nothing(source: Store) -> None:
     """A failure inside the store's transaction (here a topic of an unknown channel) rolls it all back."""
     before = await _snapshot(source)
     new = ChannelSettings(channel_id=99, guild_id=GUILD_A, digest_time="08:00", timezone="UTC")
     rows = [SubscriptionRow(99, "category", "cs.AI", "cs.AI"), SubscriptionRow(12345, "category", "cs.AI",
                                                                                "cs.AI")]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)):
         await source.import_channels([new], rows)
     assert await _snapshot(source) == before
 
@@ -312,7 +330,8 @@ async def test_store_import_is_all_or_nothing(source: SQLiteStore) -> None:
 # -- backup ------------------------------------------------------------------------------------
 
 
-async def test_backup_refuses_the_live_file(source: SQLiteStore, tmp_path: Path) -> None:
+async def test_backup_refuses_the_live_file(sqlite_source: Store, tmp_path: Path) -> None:
+    source = sqlite_source
     link = tmp_path / "link.sqlite3"
     link.symlink_to(source.path)
     for path in (source.path, source.path + "-wal", tmp_path / "." / "source.sqlite3", link):
@@ -322,7 +341,9 @@ async def test_backup_refuses_the_live_file(source: SQLiteStore, tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
-async def test_backup_replaces_the_target_and_opens_as_a_store(source: SQLiteStore, tmp_path: Path) -> None:
+async def test_backup_replaces_the_target_and_opens_as_a_store(sqlite_source: Store,
+                                                                tmp_path: Path) -> None:
+    source = sqlite_source
     await source.store_papers([_paper("2411.00001")])
     target = tmp_path / "backups" / "paperboy.sqlite3"
     target.parent.mkdir()

@@ -26,6 +26,9 @@ from bot.core.channel_rules import (
     check_clock,
     check_timezone,
 )
+from bot.core.feed_urls import feed_url_problem
+from bot.core.fleet_config import MetricsConfig, fleet_problem
+from bot.core.storage_config import StorageConfig, mask_url, storage_problem
 
 TOKEN_ENV = "PAPERBOY_DISCORD_TOKEN"
 CONFIG_ENV = "PAPERBOY_CONFIG"
@@ -34,8 +37,6 @@ FEED_KINDS = ("shortscience", "rss", "huggingface")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
-FEED_DATE = "{date}"  # a feed URL's placeholder for today's date (UTC, YYYY-MM-DD), filled at poll time
 
 
 class ConfigError(ValueError):
@@ -84,13 +85,8 @@ class DiscordConfig:
     # Discord drops a repeated nonce only for "a few minutes": a digest message first sent longer
     # ago than this is looked for in the channel's history before it is sent again.
     nonce_window: Duration = Duration("60s")
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    """Where the embedded SQLite store lives."""
-
-    path: str = "paperboy.sqlite3"
+    shard_count: int = 0  # gateway shards; 0: as many as Discord recommends (bot.core.fleet_config)
+    shard_ids: tuple[int, ...] = ()  # this process's shards of shard_count; empty: all of them
 
 
 @dataclass(frozen=True)
@@ -197,6 +193,7 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     feeds: tuple[FeedConfig, ...] = DEFAULT_FEEDS
     source: str = "built-in defaults"
 
@@ -268,16 +265,6 @@ def _build(cls: type, table: Any, prefix: str) -> Any:
         raise ConfigError(f"{prefix}: missing required key(s): {', '.join(missing)}") from exc
 
 
-def _check_feed_url(key: str, url: str) -> None:
-    """A feed URL may hold ``{date}`` (today, filled in when polled) in its path or query, and no
-    other placeholder."""
-    unknown = sorted(p for p in set(_PLACEHOLDER.findall(url)) if p != FEED_DATE)
-    if unknown:
-        raise ConfigError(f"{key}: unknown placeholder {unknown[0]}: only {FEED_DATE} is filled in")
-    if FEED_DATE in urlsplit(url).netloc:
-        raise ConfigError(f"{key}: {FEED_DATE} may be in the URL's path or query, not its host")
-
-
 def _validate(config: Config) -> None:
     """Checks that span more than one value's type."""
     if "{categories}" not in config.arxiv.rss_url:
@@ -309,7 +296,8 @@ def _validate(config: Config) -> None:
         names.add(feed.name)
         if feed.kind not in FEED_KINDS:
             raise ConfigError(f"feeds[{i}].kind: {feed.kind!r} is not one of {', '.join(FEED_KINDS)}")
-        _check_feed_url(f"feeds[{i}].url", feed.url)
+        if (problem := feed_url_problem(feed.url)) is not None:
+            raise ConfigError(f"feeds[{i}].url: {problem}")
     for key, check, value in (("digest.time", check_clock, config.digest.time),
                               ("digest.timezone", check_timezone, config.digest.timezone)):
         try:
@@ -327,6 +315,11 @@ def _validate(config: Config) -> None:
         raise ConfigError("http.timeout: must be more than 0s")
     if config.http.max_body_bytes < 1024:
         raise ConfigError("http.max_body_bytes: must be at least 1024")
+    if (problem := storage_problem(config.storage)) is not None:
+        raise ConfigError(problem)
+    if (problem := fleet_problem(config.discord.shard_count, config.discord.shard_ids,
+                                 config.metrics)) is not None:
+        raise ConfigError(problem)
 
 
 def parse_config(data: dict[str, Any], source: str = "built-in defaults") -> Config:
@@ -381,6 +374,7 @@ def describe(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data, token masked, for ``check-config``."""
     data = dataclasses.asdict(config)
     data["discord"]["token"] = mask_token(config.token)
+    data["storage"]["url"] = mask_url(config.storage.url)
     plain: dict[str, Any] = _plain(data)
     return plain
 

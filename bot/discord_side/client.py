@@ -7,9 +7,11 @@ gives the cogs what :class:`bot.discord_side.context.PaperboyBot` promises. Inte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,10 +21,13 @@ from bot.core.clock import Clock, utc_now
 from bot.discord_side.context import PaperboyBot
 from bot.discord_side.delivery import DiscordSender, Dispatcher, new_nonce
 from bot.discord_side.errors import on_app_command_error
+from bot.discord_side.rate_watch import RateLimitWatch
+from bot.ingest.poller import FeedReport
 from bot.services.alerts import OwnerAlerts
 from bot.services.fleet import Fleet
 from bot.services.health import write_heartbeat
 from bot.services.jobs import Housekeeping, PollJobs
+from bot.services.metrics import Metrics
 from bot.services.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,17 @@ EXTENSIONS = (
     "cogs.admin",
     "cogs.papers",
 )
+
+
+def shard_options(count: int, ids: Sequence[int]) -> dict[str, Any]:
+    """discord.py's shard arguments: Discord's recommendation unless configured; a fleet splits the
+    shards between its processes by ``shard_ids``."""
+    options: dict[str, Any] = {}
+    if count:
+        options["shard_count"] = count
+    if ids:
+        options["shard_ids"] = list(ids)
+    return options
 
 
 class Paperboy(PaperboyBot):
@@ -48,6 +64,7 @@ class Paperboy(PaperboyBot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **shard_options(services.config.discord.shard_count, services.config.discord.shard_ids),
         )
         self.services = services
         self.clock = clock
@@ -63,14 +80,24 @@ class Paperboy(PaperboyBot):
         self.fleet = Fleet(store, services.ingestor.holder)
         self.dispatcher = Dispatcher(store, self.digests, self.sender, clock,
                                      nonce_window=config.discord.nonce_window, fleet=self.fleet)
+        self.metrics = Metrics(self.fleet.holder) if config.metrics.port else None
+        self.rate_watch = RateLimitWatch(self._rate_limited, self._globally_limited)
+        if self.metrics is not None:
+            metrics = self.metrics
+            self.dispatcher.on_report = lambda r: metrics.count_delivery(r.digests, r.messages, r.failed,
+                                                                          r.paused)
         self.poll_jobs = PollJobs(services, clock, after_poll=self._after_poll)
         self.housekeeping = Housekeeping(services, clock)
         self.alerts = OwnerAlerts(store, config, self.notify_owner)
         self.owner_ids: set[int] = set()
         self.scheduler: AsyncIOScheduler | None = None  # the launcher's, while it runs
         self.started_at = clock()
+        self._background: set[asyncio.Task[None]] = set()
 
     async def setup_hook(self) -> None:
+        if self.metrics is not None:
+            self.metrics.serve(self.services.config.metrics.port, self.services.config.metrics.address)
+        self.rate_watch.install()
         await self.fleet_heartbeat()  # this process's share of the rate budget, before any send
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -94,13 +121,35 @@ class Paperboy(PaperboyBot):
         if abs(rate - self.sender.pacer.rate) > 1e-9:
             log.info("fleet of %d process(es): pacing Discord requests at %.1f/s", size, rate)
             self.sender.pacer.set_rate(rate)
+        if self.metrics is not None:
+            self.metrics.fleet_size.set(size)
+            self.metrics.count_takeovers("digest", self.fleet.takeovers)
+            self.metrics.count_takeovers("poller", self.services.ingestor.takeovers)
+            due = await self.services.store.due_channels(self.clock().isoformat(timespec="seconds"))
+            self.metrics.note_lag((c.next_due or "" for c in due), self.clock())
+
+    def _rate_limited(self) -> None:
+        if self.metrics is not None:
+            self.metrics.rate_limited.inc()
+
+    def _globally_limited(self) -> None:
+        """The token's global limit: every process slows down (the store says so to the others)."""
+        if self.metrics is not None:
+            self.metrics.global_limited.inc()
+        self.fleet.slowing()
+        self.sender.pacer.set_rate(self.fleet.share(self.services.config.discord.requests_per_second))
+        task = self.loop.create_task(self.fleet.slow_down())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s, in %d server(s)", self.user, len(self.guilds))
         self.heartbeat()
 
-    async def _after_poll(self, _reports: object) -> None:
+    async def _after_poll(self, reports: list[FeedReport]) -> None:
         """Instant channels get what a poll brought right away; failing feeds may need the owner."""
+        if self.metrics is not None:
+            self.metrics.count_polls(reports)
         await self.dispatcher.run_due()
         await self.alerts.check()
 
@@ -131,6 +180,7 @@ class Paperboy(PaperboyBot):
         if self.scheduler is not None and self.scheduler.running:  # the launcher's jobs stop first
             self.scheduler.shutdown(wait=False)
         await self.dispatcher.wait_idle()
+        self.rate_watch.remove()
         try:
             await self.fleet.leave()
         except Exception as exc:  # a store already closed or gone: the leases simply expire

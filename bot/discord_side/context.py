@@ -18,7 +18,7 @@ from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 
 
-class PaperboyBot(commands.Bot):
+class PaperboyBot(commands.AutoShardedBot):
     """What a cog may use: the services behind its commands, and the dispatcher for /digest now."""
 
     subscriptions: SubscriptionService

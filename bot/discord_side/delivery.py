@@ -19,7 +19,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -182,6 +182,7 @@ class DeliveryReport:
     paused: int = 0
     failed: int = 0
     busy: int = 0  # channels another process of the fleet is delivering
+    digests: int = 0  # channels that got at least one message
 
 
 class DispatchStore(DeliveryStore, ChannelStore, Protocol):
@@ -195,6 +196,7 @@ class Dispatcher:
                  concurrency: int = 25, nonce_window: float = 60.0, fleet: Fleet | None = None) -> None:
         self.store = store
         self.fleet = fleet  # several processes on one store: a channel is delivered by its claimant
+        self.on_report: Callable[[DeliveryReport], None] | None = None  # the metrics, when enabled
         self.digests = digests
         self.sender = sender
         self.clock = clock
@@ -248,6 +250,8 @@ class Dispatcher:
         digests = await self.digests.build(fresh)
         await asyncio.gather(*(self._deliver_channel(c, digests.get(c.channel_id), keep_schedule, report)
                                for c in channels))
+        if self.on_report is not None:
+            self.on_report(report)
         return report
 
     async def _deliver_channel(self, channel: ChannelSettings, digest: ChannelDigest | None,
@@ -272,6 +276,7 @@ class Dispatcher:
                              channel.guild_id)
                 return
             sent = await self._send(channel, outbox, report)
+            report.digests += bool(sent)
             log.info("digest for channel %s (server %s): %d of %d message(s) sent, %d item(s), "
                      "%.1fs, %s", channel.channel_id, channel.guild_id, len(sent),
                      sum(1 for m in outbox if m.status == "pending") + len(sent),

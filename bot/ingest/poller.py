@@ -15,11 +15,12 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.clock import Clock, utc_now
-from bot.core.config import FEED_DATE, Config
+from bot.core.config import Config
+from bot.core.feed_urls import FEED_DATE, feed_url
 from bot.ingest.arxiv_client import ArxivApiClient
 from bot.ingest.http import FetchError, FetchResult, HttpClient
 from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
@@ -106,12 +107,6 @@ def feed_specs(config: Config, extra_categories: Iterable[str] = ()) -> list[Fee
     return specs
 
 
-def feed_url(template: str, now: datetime) -> str:
-    """The URL to fetch: ``{date}`` replaced by ``now``'s date in UTC (``2026-06-12``); a URL
-    without it is fetched as it is."""
-    return template.replace(FEED_DATE, now.astimezone(UTC).strftime("%Y-%m-%d"))
-
-
 def state_for_url(state: FeedState, url: str, template: str) -> FeedState:
     """The state to poll ``url`` with. Validators of another URL mean nothing here, so another URL
     starts afresh, except a dated feed on a new day: it keeps its counts, not yesterday's validators."""
@@ -138,6 +133,7 @@ class Ingestor:
         self.http = http
         self.api = api
         self.holder = holder or process_label()
+        self.takeovers = 0  # poller leases taken from a dead process (the metrics report it)
 
     async def poll(self, specs: Sequence[FeedSpec]) -> list[FeedReport]:
         """Poll feeds concurrently (the per-host limiters keep arXiv's pace); one report each.
@@ -161,6 +157,7 @@ class Ingestor:
             log.info("taking over the poller lease of %s, which no longer runs", lease.holder)
             lease = await self.store.acquire_lease(POLLER_LEASE, self.holder, POLLER_LEASE_TTL,
                                                    replacing=lease.holder)
+            self.takeovers += lease.acquired
         if not lease.acquired:
             raise PollerBusy(f"another process is polling this store: {lease.holder} (its lease "
                              f"runs until {lease.expires_at[:19]}Z unless renewed)")

@@ -22,6 +22,7 @@ from bot.core.digest import ChannelDigest
 from bot.ingest.poller import FeedReport, feed_specs, reports_json, totals
 from bot.process.logs import setup_logging
 from bot.services.wiring import Services, open_services
+from storage import shown_location
 from storage.errors import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -111,13 +112,15 @@ async def services_for(config: Config, command: str, *, must_exist: bool = False
     """The services for one command; a store this command had to create is named on stderr, so
     a command run from the wrong folder does not silently work on an empty store there."""
     path = config.storage.path
-    if must_exist and path != ":memory:" and not Path(path).exists():
+    if must_exist and not config.storage.postgres_url and path != ":memory:" and not Path(path).exists():
         raise StoreError(f"no store at {Path(path).expanduser().absolute()} (storage.path, from "
                          f"{config.source}): is this the right folder or --config?")
     async with open_services(config, command) as services:
         if services.store.created:
-            print(f"paperboy: note: created a new, empty store at "
-                  f"{Path(path).expanduser().absolute()} (storage.path, from {config.source})",
+            url = config.storage.postgres_url
+            where = (f"in {shown_location(url)} (storage.url" if url
+                     else f"at {Path(path).expanduser().absolute()} (storage.path")
+            print(f"paperboy: note: created a new, empty store {where}, from {config.source})",
                   file=sys.stderr)
         yield services
 

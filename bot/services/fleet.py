@@ -6,6 +6,8 @@ taken and renewed in the store's own transactions.
 * Each process renews a ``process:<holder>`` lease every :data:`HEARTBEAT_EVERY` seconds; the live
   ones are the fleet. Discord's global rate limit is per bot token, so each process paces its
   sends at its share of it (:meth:`Fleet.share`).
+* A global 429 (the token's limit) seen by any process sets the store's ``slowdown`` lease for
+  :data:`SLOWDOWN_TTL` seconds; while it lives, every process paces at half its share.
 * Before a channel's digest is planned or sent, the process claims ``digest:<channel id>`` for
   :data:`CLAIM_TTL` seconds and renews the claim while it sends; another process skips a claimed
   channel. A process that dies mid-digest leaves its claims to expire (at once when it is known
@@ -20,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.ingest.poller import died_here
+from bot.ingest.poller import POLLER_LEASE, died_here
 from storage.base import LeaseStore
 from storage.models import Lease
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 PROCESS_PREFIX = "process:"
 DIGEST_PREFIX = "digest:"
+SLOWDOWN_LEASE = "slowdown"  # held for a while after a global 429: every process paces at half
+SLOWDOWN_TTL = 60.0
 HEARTBEAT_EVERY = 10.0
 HEARTBEAT_TTL = 30.0  # three missed heartbeats: the process is gone
 CLAIM_TTL = 120.0
@@ -45,6 +49,39 @@ class Member:
     expires_at: str
 
 
+@dataclass(frozen=True)
+class FleetView:
+    """The fleet as ``paperboy health`` and ``/paperboy status`` show it."""
+
+    processes: list[Member]
+    poller: str | None  # who holds the poller lease, if anyone
+    claims: dict[str, int]  # holder -> channels it is delivering now
+
+    def lines(self) -> list[str]:
+        """One line per process: ``paperboy run (pid 42 on host-1) · polls · delivering 3 channels``."""
+        shown = []
+        for member in self.processes:
+            parts = [member.holder]
+            if member.holder == self.poller:
+                parts.append("polls")
+            if self.claims.get(member.holder):
+                parts.append(f"delivering {self.claims[member.holder]} channel(s)")
+            shown.append(" · ".join(parts))
+        if self.poller is not None and self.poller not in {m.holder for m in self.processes}:
+            shown.append(f"{self.poller} · polls (no bot heartbeat: a `paperboy poll`)")
+        return shown
+
+
+async def fleet_view(store: FleetStore) -> FleetView:
+    """Who is alive, who polls, who delivers which share of the channels."""
+    processes = [Member(lease.holder, lease.expires_at) for lease in await store.live_leases(PROCESS_PREFIX)]
+    pollers = await store.live_leases(POLLER_LEASE)
+    claims: dict[str, int] = {}
+    for lease in await store.live_leases(DIGEST_PREFIX):
+        claims[lease.holder] = claims.get(lease.holder, 0) + 1
+    return FleetView(processes, pollers[0].holder if pollers else None, claims)
+
+
 class Fleet:
     """This process's membership of the fleet and its claims on channels."""
 
@@ -56,12 +93,15 @@ class Fleet:
         self.heartbeat_ttl = heartbeat_ttl
         self._renewed: dict[int, float] = {}  # channel -> when its claim was last taken or renewed
         self._size = 1
+        self._slowed = False
+        self.takeovers = 0  # channels taken from a dead process (the metrics report it)
 
     async def heartbeat(self) -> int:
         """Say this process is alive; returns how many processes the fleet has now."""
         await self.store.acquire_lease(PROCESS_PREFIX + self.holder, self.holder, self.heartbeat_ttl)
         members = await self.members()
         self._size = max(1, len(members))
+        self._slowed = bool(await self.store.live_leases(SLOWDOWN_LEASE))
         return self._size
 
     async def members(self) -> list[Member]:
@@ -70,8 +110,18 @@ class Fleet:
                 for lease in await self.store.live_leases(PROCESS_PREFIX)]
 
     def share(self, requests_per_second: float) -> float:
-        """This process's share of the bot token's request budget, by the last heartbeat."""
-        return requests_per_second / self._size
+        """This process's share of the bot token's request budget, by the last heartbeat (half of it
+        while the fleet slows down after a global 429)."""
+        return requests_per_second / self._size / (2 if self._slowed else 1)
+
+    def slowing(self) -> None:
+        """This process slows down now (:meth:`share` halves), before the store is told."""
+        self._slowed = True
+
+    async def slow_down(self) -> None:
+        """Discord answered this process a global 429: the whole fleet slows down for a while."""
+        self.slowing()
+        await self.store.acquire_lease(SLOWDOWN_LEASE, self.holder, SLOWDOWN_TTL)
 
     async def leave(self) -> None:
         """On a clean stop: the heartbeat and every claim go at once, not when they expire."""
@@ -85,6 +135,7 @@ class Fleet:
         if not lease.acquired and died_here(lease.holder):
             log.info("taking over channel %s from %s, which no longer runs", channel_id, lease.holder)
             lease = await self._acquire(channel_id, replacing=lease.holder)
+            self.takeovers += lease.acquired
         if lease.acquired:
             self._renewed[channel_id] = time.monotonic()
         return lease.acquired

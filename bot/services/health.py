@@ -16,7 +16,8 @@ from typing import Any
 
 from bot.core.clock import utc_now
 from bot.core.config import Config
-from storage import open_store
+from bot.services.fleet import fleet_view
+from storage import open_store, shown_location
 
 
 @dataclass
@@ -55,22 +56,26 @@ async def check_health(config: Config, now: datetime | None = None) -> HealthRep
 
 
 async def _check_store(config: Config, now: datetime, report: HealthReport) -> None:
-    if config.storage.path != ":memory:" and not Path(config.storage.path).exists():
+    url = config.storage.postgres_url
+    shown = shown_location(url) if url else config.storage.path
+    if not url and shown != ":memory:" and not Path(shown).exists():
         report.problems.append(f"store {config.storage.path} does not exist")
         return
     try:
-        store = await open_store(config.storage.path)
+        store = await open_store(config.storage.location)
     except Exception as exc:
-        report.problems.append(f"store {config.storage.path} cannot be opened: {exc}")
+        report.problems.append(f"store {shown} cannot be opened: {exc}")
         return
     try:
         feeds = await store.list_feed_states()
+        fleet = await fleet_view(store)
     except Exception as exc:
-        report.problems.append(f"store {config.storage.path} does not answer: {exc}")
+        report.problems.append(f"store {shown} does not answer: {exc}")
         return
     finally:
         await store.close()
-    report.checks.append(f"store {config.storage.path} opens")
+    report.checks.append(f"store {shown} opens")
+    report.checks += [f"fleet: {line}" for line in fleet.lines()] or ["fleet: no live bot process"]
     successes = [datetime.fromisoformat(f.last_success) for f in feeds if f.last_success]
     if not successes:
         report.problems.append("no feed has ever been polled successfully")

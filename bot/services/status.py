@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from storage.base import AdminStore, ChannelStore, FeedStore
+from bot.services.fleet import fleet_view
+from storage.base import AdminStore, ChannelStore, FeedStore, LeaseStore
 from storage.models import ChannelSettings, FeedState
 
 PAUSED_SHOWN = 10
 
 
-class StatusStore(FeedStore, ChannelStore, AdminStore, Protocol):
-    """The roles status reads: feeds, channels, and the store's counts and size."""
+class StatusStore(FeedStore, ChannelStore, AdminStore, LeaseStore, Protocol):
+    """The roles status reads: feeds, channels, the store's counts and size, the fleet's leases."""
 
 
 @dataclass
@@ -38,6 +39,7 @@ class OwnerStatus:
     papers: int
     summaries: int
     store_bytes: int
+    fleet: list[str] = field(default_factory=list)  # the live processes: who polls, who delivers
 
 
 class StatusService:
@@ -61,4 +63,5 @@ class StatusService:
             feeds=await self.store.list_feed_states(),
             paused=[c for c in await self.store.list_channels() if c.paused_reason],
             papers=counts["papers"], summaries=counts["summaries"],
-            store_bytes=await self.store.size_bytes())
+            store_bytes=await self.store.size_bytes(),
+            fleet=(await fleet_view(self.store)).lines())

@@ -42,6 +42,15 @@ class Services:
     saves: SavesService
 
 
+def process_holder(config: Config, command: str) -> str:
+    """This process in leases and the fleet's list: ``paperboy run (pid 42 on host-1) shards 0,1 of 4``."""
+    label = process_label(command)
+    shards = config.discord.shard_ids
+    if command == "run" and shards:
+        label += f" shards {','.join(map(str, shards))} of {config.discord.shard_count}"
+    return label
+
+
 def arxiv_host_groups(config: Config) -> dict[str, tuple[str, float]]:
     """arXiv's RSS and API hosts share one limiter: one request at a time, 3 s apart."""
     interval = float(config.arxiv.request_interval)
@@ -57,14 +66,14 @@ async def open_services(config: Config, command: str = "run",
 
     ``command`` names this process in the store's leases (``paperboy poll (pid 42 on host)``).
     """
-    store = await open_store(config.storage.path, clock=clock)
+    store = await open_store(config.storage.location, clock=clock)
     http = HttpClient(config.http, arxiv_host_groups(config))
     try:
         api = ArxivApiClient(http, config.arxiv, store)
         subscriptions = SubscriptionService(config, store, clock)
         ranking = RankingService(store, [f.name for f in config.feeds if f.kind == "huggingface"])
         yield Services(config, store, http, api,
-                       Ingestor(config, store, http, api, holder=process_label(command)),
+                       Ingestor(config, store, http, api, holder=process_holder(config, command)),
                        LookupService(store, api), subscriptions,
                        DigestService(store, subscriptions, ranking, clock), StatusService(store), ranking,
                        SavesService(store))

@@ -1,0 +1,99 @@
+"""Known-item search on PostgreSQL: the candidate queries, in the SQLite store's terms.
+
+The ranking itself (:class:`storage.sqlite.known_item.Ranker`: title alignment, every word
+matched, weighted coverage, recency) is plain Python and shared, so both engines put the same
+paper first. What differs is how candidates are read: FTS5 expressions there, here
+
+* titles starting with the words: a range of the B-tree over ``title_plain``;
+* titles holding every word: the title vector's GIN index (``plainto_tsquery``);
+* the full-text matches: the papers' vector's GIN index;
+* for a title typed with a slip, :class:`Relaxed` queries (a start, phrases, words) built
+  like :func:`storage.sqlite.known_item.fallback_expressions`.
+
+Typed words reach SQL only as parameters: a title start through ``LIKE`` over words that hold
+no wildcard (:mod:`storage.postgres.search` keeps letters and digits only), phrases through
+``phraseto_tsquery``, words through ``plainto_tsquery``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.sqlite.known_item import rarest_groups
+
+
+@dataclass(frozen=True)
+class Relaxed:
+    """A title query: titles starting with ``start`` (if any), holding each phrase and every word."""
+
+    start: str | None = None
+    phrases: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+
+    def where(self, first: int) -> tuple[str, list[Any]]:
+        """(SQL conditions, their parameters numbered from ``$first``)."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.start is not None:
+            conditions.append(starts_with(first + len(params)))
+            params.append(self.start)
+        for phrase in self.phrases:
+            conditions.append(f"title_search @@ phraseto_tsquery('simple', ${first + len(params)})")
+            params.append(phrase)
+        if self.words:
+            conditions.append(f"title_search @@ plainto_tsquery('simple', ${first + len(params)})")
+            params.append(" ".join(self.words))
+        return " AND ".join(conditions) or "false", params
+
+
+def starts_with(n: int) -> str:
+    """Titles whose words start with parameter ``$n``'s words (whole words, in order)."""
+    return f"(title_plain = ${n} OR title_plain LIKE ${n} || ' %')"
+
+
+def fallback_queries(words: Sequence[str], docs: dict[str, int], papers: int) -> list[Relaxed]:
+    """Title queries for a title typed with a slip, in the order to try them (see
+    :func:`storage.sqlite.known_item.fallback_expressions` for why these)."""
+    known = [docs.get(w, 0) > 0 for w in words]
+    found: list[Relaxed] = []
+    if any(known) and not all(known):
+        runs: list[list[str]] = [[]]
+        for word, is_known in zip(words, known, strict=True):
+            if is_known:
+                runs[-1].append(word)
+            elif runs[-1]:
+                runs.append([])
+        phrases = [" ".join(run) for run in runs if run]
+        if known[0]:
+            found.append(Relaxed(start=phrases[0], phrases=tuple(phrases[1:])))
+        else:
+            found.append(Relaxed(phrases=tuple(phrases)))
+    elif len(words) >= 4:
+        half = (len(words) + 1) // 2
+        found += [Relaxed(start=" ".join(words[:half])), Relaxed(phrases=(" ".join(words[half:]),))]
+    found += [Relaxed(words=tuple(group)) for group in rarest_groups(words, docs, papers)]
+    return found
+
+
+@dataclass
+class CandidateQuery:
+    """One candidate read: a condition on ``papers``, its parameters, a window, and whether its
+    papers match every query word."""
+
+    condition: str
+    params: list[Any] = field(default_factory=list)
+    window: int = 100
+    full: bool = True
+
+    def sql(self, category: str | None) -> tuple[str, list[Any]]:
+        """The query for the newest ``window`` matches (with the category filter, if any)."""
+        params = [*self.params]
+        condition = self.condition
+        if category:
+            params.append(category)
+            condition += f" AND category_keys @> ARRAY[${len(params)}::text]"
+        params.append(self.window)
+        return (f"SELECT id, title, categories FROM papers WHERE {condition}"
+                f" ORDER BY id DESC LIMIT ${len(params)}", params)

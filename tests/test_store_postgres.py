@@ -1,0 +1,210 @@
+"""What only the PostgreSQL store must show: several processes on one database. Concurrent writers
+keep the ingest sequence in commit order for readers, concurrent openers migrate once, leases
+pass by time between stores, and a database that is not ours is refused untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from storage import StoreError, open_store
+from storage.models import FeedState, PaperRecord
+from storage.postgres import PostgresStore, open_postgres
+from storage.postgres.schema import migrations
+from tests.postgres_cluster import PostgresCluster, free_port
+from tests.test_store_base import FrozenClock
+
+
+@pytest.fixture
+async def url(postgres_cluster: PostgresCluster) -> str:
+    return await postgres_cluster.create_database()
+
+
+@pytest.fixture
+async def stores(url: str) -> AsyncIterator[list[PostgresStore]]:
+    """Three stores on one database, each with its own pool: three processes, as far as the
+    server can tell."""
+    opened = [await open_postgres(url) for _ in range(3)]
+    try:
+        yield opened
+    finally:
+        for store in opened:
+            await store.close()
+
+
+def _paper(n: int) -> PaperRecord:
+    return PaperRecord(f"2411.{n:05d}", 1, f"Paper {n}", ["A. Author"], "Abstract.", ["cs.LG"])
+
+
+async def test_concurrent_writers_never_let_a_reader_skip_an_item(stores: list[PostgresStore]) -> None:
+    """Writers in three stores race; one of them holds its transaction open after taking its
+    numbers (as a slow 2,000-item batch does). A reader following the log by cursor, as digests
+    do, must still see every item exactly once: no number may commit behind its cursor."""
+    slow, fast, other = stores
+    original = slow._write_feed_state
+
+    async def dawdle(state: FeedState) -> None:
+        await asyncio.sleep(0.05)  # inside the batch's transaction, numbers taken
+        await original(state)
+
+    slow._write_feed_state = dawdle  # type: ignore[method-assign]
+    batches = 12
+    done = asyncio.Event()
+    seen: list[int] = []
+
+    async def write(store: PostgresStore, offset: int) -> None:
+        for batch in range(batches):
+            first = offset + batch * 5
+            await store.apply_feed_batch(FeedState(f"feed-{offset}", "http://x"),
+                                         [_paper(first + i) for i in range(5)], [])
+
+    async def read() -> None:
+        cursor = 0
+        while True:
+            finished = done.is_set()
+            items = await other.items_since(cursor)
+            assert all(item.seq > cursor for item in items)
+            seen.extend(item.seq for item in items)
+            cursor = max([cursor, *(item.seq for item in items)])
+            if finished:
+                return
+            await asyncio.sleep(0)
+
+    reader = asyncio.create_task(read())
+    await asyncio.gather(write(slow, 0), write(fast, 10_000), write(other, 20_000))
+    done.set()
+    await reader
+    total = 3 * batches * 5
+    assert await other.max_seq() == total
+    assert sorted(seen) == list(range(1, total + 1)), "the reader skipped or repeated an item"
+    assert seen == sorted(seen), "items reached the reader out of sequence order"
+
+
+async def test_concurrent_processes_migrate_once(url: str) -> None:
+    script = ("import asyncio, sys\n"
+              "from storage import open_store\n"
+              "async def main():\n"
+              "    store = await open_store(sys.argv[1])\n"
+              "    print(store.created)\n"
+              "    await store.close()\n"
+              "asyncio.run(main())\n")
+    processes = [await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        for _ in range(4)]
+    results = [await asyncio.wait_for(p.communicate(), timeout=60) for p in processes]
+    assert [p.returncode for p in processes] == [0] * 4, [err.decode()[-800:] for _, err in results]
+    assert sorted(out.decode().strip() for out, _ in results) == ["False", "False", "False", "True"], \
+        "exactly one process created the schema"
+    connection = await asyncpg.connect(url)
+    try:
+        applied = [tuple(r) for r in await connection.fetch("SELECT version, name FROM paperboy_schema"
+                                                           " ORDER BY version")]
+    finally:
+        await connection.close()
+    assert applied == [(number, name) for number, name, _ in migrations()]
+
+
+async def test_a_lease_passes_by_time_between_machines(url: str) -> None:
+    clock = FrozenClock(datetime(2024, 11, 28, 8, 0, tzinfo=UTC))
+    here, there = await open_postgres(url, clock=clock), await open_postgres(url, clock=clock)
+    try:
+        assert (await here.acquire_lease("poller", "paperboy run (pid 1 on a)", 60)).acquired
+        taken = await there.acquire_lease("poller", "paperboy run (pid 2 on b)", 60)
+        assert not taken.acquired and taken.holder == "paperboy run (pid 1 on a)"
+        clock.advance(seconds=59)
+        assert (await here.acquire_lease("poller", "paperboy run (pid 1 on a)", 60)).acquired  # renewed
+        clock.advance(seconds=59)
+        assert not (await there.acquire_lease("poller", "paperboy run (pid 2 on b)", 60)).acquired
+        clock.advance(seconds=2)  # the holder stopped renewing: its lease ran out
+        assert (await there.acquire_lease("poller", "paperboy run (pid 2 on b)", 60)).acquired
+        assert not (await here.acquire_lease("poller", "paperboy run (pid 1 on a)", 60)).acquired
+        await here.release_lease("poller", "paperboy run (pid 1 on a)")  # not its lease: no effect
+        assert not (await here.acquire_lease("poller", "paperboy run (pid 1 on a)", 60)).acquired
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_simultaneous_takers_get_one_lease(stores: list[PostgresStore]) -> None:
+    attempts = [store.acquire_lease("poller", f"holder {n} of {i}", 60)
+                for i, store in enumerate(stores) for n in range(4)]
+    leases = await asyncio.gather(*attempts)
+    winners = {lease.holder for lease in leases if lease.acquired}
+    assert len(winners) == 1
+    assert {lease.holder for lease in leases} == winners, "the others were told who holds it"
+
+
+async def test_a_database_of_another_program_is_refused_untouched(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("CREATE TABLE customers (id int)")
+        with pytest.raises(StoreError, match="tables Paperboy did not create \\(customers\\)"):
+            await open_store(url)
+        tables = {r[0] for r in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+    finally:
+        await connection.close()
+    assert tables == {"customers"}
+
+
+async def test_a_store_of_a_newer_paperboy_is_refused(url: str) -> None:
+    store = await open_store(url)
+    assert store.created
+    await store.close()
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("INSERT INTO paperboy_schema (version, name) VALUES (999, 'future')")
+    finally:
+        await connection.close()
+    with pytest.raises(StoreError, match="newer Paperboy \\(schema 999"):
+        await open_store(url)
+
+
+async def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        await open_store(f"postgresql://paperboy:s3cret@127.0.0.1:{free_port()}/paperboy")
+    message = str(caught.value)
+    assert "s3cret" not in message and "paperboy:***@127.0.0.1" in message and "reachable" in message
+
+
+async def test_a_server_gone_mid_use_is_a_store_error(url: str, postgres_cluster: PostgresCluster) -> None:
+    """The server ends the store's connection in the middle of a query (a restart, a failover)."""
+    store = await open_postgres(url)
+    try:
+        running = asyncio.create_task(store._fetch("SELECT pg_sleep(30)"))
+        admin = await asyncpg.connect(postgres_cluster.url())
+        try:
+            for _ in range(100):  # until the query is running, then end its connection
+                ended = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1"
+                    " AND query LIKE 'SELECT pg_sleep%'", url.rsplit("/", 1)[1])
+                if ended:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await admin.close()
+        with pytest.raises(StoreError, match=r"terminat|connection"):
+            await asyncio.wait_for(running, timeout=20)
+        assert await store.max_seq() == 0, "the pool reconnects for the next query"
+    finally:
+        await store.close()
+
+
+async def test_programming_errors_are_not_dressed_up(url: str) -> None:
+    store = await open_postgres(url)
+    try:
+        with pytest.raises(asyncpg.UndefinedColumnError):
+            await store._fetch("SELECT no_such_column FROM papers")
+        from storage.models import SubscriptionRow
+
+        with pytest.raises(asyncpg.ForeignKeyViolationError):  # a topic of a channel that does not exist
+            await store.add_subscription(SubscriptionRow(404, "keyword", "x", "x"))
+        assert await store.list_subscriptions() == []
+        assert store._now() - datetime.now(UTC) < timedelta(seconds=5)
+    finally:
+        await store.close()
