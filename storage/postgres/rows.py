@@ -1,34 +1,32 @@
-"""Between PostgreSQL rows and the store's records: one converter per table, used by every mixin.
-
-The columns are the SQLite store's (``storage/sqlite/rows.py``), so the records both engines give
-back are the same; JSON columns (authors, categories, outbox payloads and items) are text here
-too, decoded into lists and dicts.
-"""
+"""PostgreSQL's rows: the engines' shared converters (:mod:`storage.records`), plus the columns only
+PostgreSQL keeps (a paper's category keys for the GIN index, its search vectors' texts)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import fields
-from typing import Any, cast
+from typing import Any
 
-from storage.decisions import KnownPaper, KnownSummary
-from storage.models import ChannelSettings, FeedState, OutboxMessage, PaperRecord, StoredPaper, StoredSummary
-from storage.postgres.base import Row
+from storage.models import PaperRecord
 from storage.postgres.search import category_keys, document, plain
+from storage.records import (
+    CHANNEL_COLUMNS,
+    FEED_COLUMNS,
+    channel,
+    feed_state,
+    known_paper,
+    known_summary,
+    outbox_message,
+    stored_paper,
+    stored_summary,
+)
+from storage.records import PAPER_COLUMNS as COMMON_PAPER_COLUMNS
+from storage.records import paper_values as common_paper_values
 
-FEED_COLUMNS = tuple(f.name for f in fields(FeedState))
-CHANNEL_COLUMNS = tuple(f.name for f in fields(ChannelSettings))
-PAPER_COLUMNS = ("arxiv_id", "title", "authors", "abstract", "categories", "primary_category",
-                 "latest_version", "announce_type", "doi", "journal_ref", "comment", "published",
-                 "updated", "category_keys")  # the order of :func:`paper_values`
+PAPER_COLUMNS = (*COMMON_PAPER_COLUMNS, "category_keys")  # the order of :func:`paper_values`
 
 
 def paper_values(paper: PaperRecord) -> tuple[Any, ...]:
     """A paper record as the values of :data:`PAPER_COLUMNS`."""
-    return (paper.arxiv_id, paper.title, json.dumps(paper.authors, ensure_ascii=False), paper.abstract,
-            json.dumps(paper.categories), paper.primary_category, paper.version,
-            paper.announce_type, paper.doi, paper.journal_ref, paper.comment, paper.published,
-            paper.updated, category_keys(paper.categories))
+    return (*common_paper_values(paper), category_keys(paper.categories))
 
 
 def search_values(paper: PaperRecord) -> tuple[str, str]:
@@ -37,47 +35,6 @@ def search_values(paper: PaperRecord) -> tuple[str, str]:
     return document(paper.title, paper.authors, paper.abstract), plain(paper.title)
 
 
-def stored_paper(row: Row, versions: list[int] | None = None) -> StoredPaper:
-    return StoredPaper(
-        arxiv_id=row["arxiv_id"], title=row["title"], authors=json.loads(row["authors"]),
-        abstract=row["abstract"], categories=json.loads(row["categories"]),
-        latest_version=row["latest_version"], announce_type=row["announce_type"], doi=row["doi"],
-        journal_ref=row["journal_ref"], comment=row["comment"], published=row["published"],
-        updated=row["updated"], seq=int(row["seq"]), versions=versions or [],
-        first_seq=int(row["first_seq"]))
-
-
-def known_paper(row: Row) -> KnownPaper:
-    return KnownPaper(row["latest_version"], row["doi"], row["journal_ref"])
-
-
-def stored_summary(row: Row) -> StoredSummary:
-    return StoredSummary(
-        source=row["source"], guid=row["guid"], title=row["title"], text=row["text"],
-        author=row["author"], link=row["link"], arxiv_id=row["arxiv_id"], doi=row["doi"],
-        bibtex_key=row["bibtex_key"], votes=row["votes"], edited_at=row["edited_at"],
-        seq=int(row["seq"]), comments=row["comments"], id=int(row["id"]))
-
-
-def known_summary(row: Row) -> KnownSummary:
-    return KnownSummary(row["title"], row["text"], row["edited_at"])
-
-
-def feed_state(row: Row) -> FeedState:
-    return FeedState(**{name: row[name] for name in FEED_COLUMNS})
-
-
-def channel(row: Row) -> ChannelSettings:
-    values = {name: row[name] for name in CHANNEL_COLUMNS}
-    values["include_replacements"] = bool(values["include_replacements"])
-    values["only_top"] = bool(values["only_top"])
-    return ChannelSettings(**values)
-
-
-def outbox_message(row: Row) -> OutboxMessage:
-    items = [cast(tuple[str, str, int], tuple(item)) for item in json.loads(row["items"])]
-    return OutboxMessage(
-        id=int(row["id"]), channel_id=row["channel_id"], digest_id=row["digest_id"],
-        position=row["position"], nonce=row["nonce"], payload=json.loads(row["payload"]), items=items,
-        status=row["status"], target_channel_id=row["target_channel_id"], message_id=row["message_id"],
-        attempted_at=row["attempted_at"], attempt_target=row["attempt_target"])
+__all__ = ["CHANNEL_COLUMNS", "FEED_COLUMNS", "PAPER_COLUMNS", "channel", "feed_state", "known_paper",
+           "known_summary", "outbox_message", "paper_values", "search_values", "stored_paper",
+           "stored_summary"]
