@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     lookup = add("lookup", help="a paper's card: arXiv id or link, DOI, or title words")
     lookup.add_argument("query", nargs="+", help="what to look up")
     lookup.add_argument("--json", action="store_true", help="print the paper record with its summaries")
+    migrate = add("migrate-store", help="copy the SQLite store into an empty PostgreSQL store, verified")
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host/db")
+    migrate.add_argument("--json", action="store_true", help="print the counts and checks as JSON")
     return parser
 
 
@@ -346,6 +349,33 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_migrate_store(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.storage_config import STORAGE_URL_SCHEMES, mask_url
+    from storage.transfer_engines import TransferFailed, migrate_store
+
+    problem = None
+    if not args.to.startswith(STORAGE_URL_SCHEMES):
+        problem = f"--to {mask_url(args.to)!r} is not a postgresql:// URL"
+    elif config.storage.postgres_url:
+        problem = (f"the store is already PostgreSQL ({mask_url(config.storage.postgres_url)}, storage.url "
+                   "or $PAPERBOY_STORAGE_URL): migrate-store copies the SQLite file at storage.path, so "
+                   "leave storage.url empty while it runs")
+    elif config.storage.path == ":memory:":
+        problem = "storage.path is \":memory:\", not a file: there is no SQLite store to migrate"
+    if problem:
+        print(f"paperboy: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = asyncio.run(migrate_store(Path(config.storage.path).expanduser(), args.to))
+    except TransferFailed as exc:
+        if exc.report is not None:
+            print(json.dumps(exc.report.as_dict()) if args.json else exc.report.text())
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(report.as_dict()) if args.json else report.text())
+    return EXIT_OK
+
+
 COMMANDS = {
     "check-config": cmd_check_config,
     "poll": cmd_poll,
@@ -357,4 +387,5 @@ COMMANDS = {
     "export": cmd_export,
     "import": cmd_import,
     "backup": cmd_backup,
+    "migrate-store": cmd_migrate_store,
 }
