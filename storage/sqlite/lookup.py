@@ -36,6 +36,7 @@ SEARCH_WINDOW = 500  # newest full-text matches ranked by search_papers (see its
 TITLE_WORDS = 4  # a query of this many words or more is taken as a paper's title
 TITLE_WINDOW = 300  # newest titles holding the query's (rarest) words
 PHRASE_WINDOW = 100  # newest titles starting with the words, when more than that hold them
+COMMON_TITLES = 10 * TITLE_WINDOW  # expected titles holding words so common that they start
 RELAXED_WINDOW = 200  # newest titles matching a typo fallback
 _ID_PREFIX = re.compile(r"^(?:arxiv:\s*)?(?:\d{2,4}(?:\.\d{0,5})?|[a-z-]+(?:\.[a-z]{2})?/\d{0,7})$",
                         re.IGNORECASE)
@@ -131,11 +132,14 @@ class LookupMixin(SQLiteBase):
     async def _title_candidates(self, found: dict[int, Candidate], asked: set[str], words: list[str],
                                 docs: dict[str, int], papers: int, cats: str) -> None:
         """Titles holding the query's words: through its rarest words when they are rare enough
-        together, else all of them, and then also the titles starting with them (the newest
-        of many titles holding common words need not include the one typed)."""
+        together, else all of them and the titles starting with them (the newest of many titles
+        holding common words need not include the one typed). When far more titles hold them
+        than would be read, the titles starting with them come first, and are enough if any do:
+        reading the newest holders too measured 10 ms more at p95 on a million papers."""
         groups = rarest_groups(words, docs, papers, groups=1)
         rare = groups[0] if groups else []
         every = " ".join(f'"{w}"' for w in dict.fromkeys(words))
+        phrase = '^ "' + " ".join(words) + '"'
         if rare and expected_titles(rare, docs, papers) <= EXPECTED_TITLES:
             expression = " ".join(f'"{w}"' for w in rare)
             asked.add(expression)
@@ -143,9 +147,13 @@ class LookupMixin(SQLiteBase):
                 return
             if expression == every:
                 return
+        if expected_titles(words, docs, papers) > COMMON_TITLES:
+            asked.add(phrase)
+            if await self._candidates(found, phrase, cats, PHRASE_WINDOW):
+                return
         asked.add(every)
-        if await self._candidates(found, every, cats, TITLE_WINDOW) >= TITLE_WINDOW:
-            phrase = '^ "' + " ".join(words) + '"'
+        if await self._candidates(found, every, cats, TITLE_WINDOW) >= TITLE_WINDOW \
+                and phrase not in asked:
             asked.add(phrase)
             await self._candidates(found, phrase, cats, PHRASE_WINDOW)
 
