@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.ingest.poller import POLLER_LEASE
-from bot.services.fleet import CLAIM_TTL, DIGEST_PREFIX, SLOWDOWN_LEASE, SLOWDOWN_TTL, Fleet
+from bot.services.fleet import CLAIM_TTL, DIGEST_PREFIX, SLOWDOWN_FACTOR, SLOWDOWN_LEASE, SLOWDOWN_TTL, Fleet
 from bot.services.health import check_health
 from doubles.discord import DiscordDouble, discord_double_fixture  # noqa: F401
 from doubles.feed_server import FeedServer
@@ -114,12 +114,30 @@ async def test_a_global_429_slows_the_whole_fleet_down(
         assert abs(s.bot.sender.pacer.rate - rate / 2) < 1e-6
         s.double.inject_fault("/channels/*/messages", status=429, retry_after=0.05, is_global=True)
         assert (await s.bot.dispatcher.run_due()).messages == MESSAGES  # retried by discord.py
-        assert abs(s.bot.sender.pacer.rate - rate / 4) < 1e-6  # at once, in this process
+        assert abs(s.bot.sender.pacer.rate - rate / 2 * SLOWDOWN_FACTOR) < 1e-6  # at once, here
         await asyncio.sleep(0.05)  # the store is told in the background
         assert await store.live_leases(SLOWDOWN_LEASE)
         await other.heartbeat()
-        assert abs(other.share(rate) - rate / 4) < 1e-6  # and the other process reads it
+        assert abs(other.share(rate) - rate / 2 * SLOWDOWN_FACTOR) < 1e-6  # and the other reads it
         s.clock.set(s.clock.now + timedelta(seconds=SLOWDOWN_TTL + 1))
         await s.bot.fleet_heartbeat()
         await other.heartbeat()
         assert abs(other.share(rate) - rate / 2) < 1e-6
+
+
+async def test_claims_come_in_batches_and_skip_live_claimants(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "fleet.sqlite3")
+    try:
+        mine, other = Fleet(store, "paperboy run (pid 1 on here)"), Fleet(store, OTHER)
+        channels = list(range(1, 201))
+        assert await other.claim(5) and await other.claim(6)
+        first = await mine.claim_some(channels, per_second=1.0)  # 15 s of sending at 1/s, at least 25
+        assert len(first) == 25 and not first & {5, 6}
+        second = await mine.claim_some([c for c in channels if c not in first], per_second=0)  # unpaced: all
+        assert len(second) == 200 - 25 - 2 and not second & first
+        dead = Fleet(store, DEAD_HERE.format(host=socket.gethostname()))
+        assert await dead.heartbeat() == 1  # (it does not count itself: it is dead as far as this host knows)
+        await mine.heartbeat()
+        assert [m.holder for m in await mine.members()] == [mine.holder]  # a killed process's share goes back
+    finally:
+        await store.close()

@@ -184,6 +184,9 @@ class DeliveryReport:
     busy: int = 0  # channels another process of the fleet is delivering
     digests: int = 0  # channels that got at least one message
 
+    def add(self, other: DeliveryReport) -> None:
+        self.__dict__.update({name: value + vars(other)[name] for name, value in vars(self).items()})
+
 
 class DispatchStore(DeliveryStore, ChannelStore, Protocol):
     """The outbox and deliveries, and the channels' settings (``/digest now`` reads one)."""
@@ -211,18 +214,22 @@ class Dispatcher:
             return
 
     async def run_due(self) -> DeliveryReport:
-        """Deliver every channel that is due now (or has unsent messages)."""
+        """Deliver what is due now (or unsent); a fleet claims a batch at a time, until none is left."""
         async with self._run_lock:
-            now = self.clock().isoformat(timespec="seconds")
-            channels = await self.store.due_channels(now)
-            if self.fleet is not None and channels:
-                # Another process may have delivered a channel between the listing and the claim:
-                # what is still due is read again once the claims are held.
-                claimed = {c.channel_id for c in channels if await self.fleet.claim(c.channel_id)}
+            report, tried = DeliveryReport(), set[int]()  # a channel that failed waits for the next run
+            while not self.stopping:
+                now = self.clock().isoformat(timespec="seconds")
+                channels = [c for c in await self.store.due_channels(now) if c.channel_id not in tried]
+                if self.fleet is None:
+                    return await self._deliver(channels)
+                pace = getattr(getattr(self.sender, "pacer", None), "rate", 0.0)
+                if not (claimed := await self.fleet.claim_some([c.channel_id for c in channels], pace)):
+                    break
+                tried |= claimed  # another process may have delivered one since the listing: read again
                 channels = [c for c in await self.store.due_channels(now) if c.channel_id in claimed]
-                for channel_id in claimed - {c.channel_id for c in channels}:
-                    await self.fleet.release(channel_id)
-            return await self._deliver(channels)
+                await self.fleet.release_all(claimed - {c.channel_id for c in channels})
+                report.add(await self._deliver(channels))
+            return report
 
     async def run_now(self, channel_id: int) -> DeliveryReport:
         """``/digest now``: resume a paused channel and deliver what it has, whatever the time."""

@@ -7,7 +7,7 @@ is done when it is back; ``coalesce`` and ``max_instances=1`` keep a slow run fr
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -22,16 +22,23 @@ HOUSEKEEPING = CronTrigger(hour=4, minute=17)
 EVERY_MINUTE = IntervalTrigger(minutes=1)
 HEARTBEAT = IntervalTrigger(seconds=30)
 FLEET_HEARTBEAT = IntervalTrigger(seconds=HEARTBEAT_EVERY)  # the fleet's live processes and rate shares
+FIRST_RUN_AFTER = timedelta(seconds=HEARTBEAT_EVERY + 1)
 
 
 def build_scheduler(bot: Paperboy) -> AsyncIOScheduler:
     """The scheduler with all of the bot's jobs; not started."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    now = utc_now()  # the first poll and digest run right away
-    scheduler.add_job(bot.poll_jobs.poll_due, EVERY_MINUTE, id="poll", next_run_time=now, **once)
+    # The first poll and digests run just after the first fleet heartbeat (whose job runs
+    # HEARTBEAT_EVERY after the start): by then every other process of the fleet has renewed its
+    # heartbeat since this one joined, so each paces at its share of the token's limit counting
+    # this one, and this one counts them. Sending at once would pace by a fleet that has not seen
+    # the others yet (three processes started together: 48 + 24 + 16 requests/s for up to 10 s,
+    # global 429s, and the fleet's slowdown for a minute after them; bench/fleet.py).
+    first = utc_now() + FIRST_RUN_AFTER
+    scheduler.add_job(bot.poll_jobs.poll_due, EVERY_MINUTE, id="poll", next_run_time=first, **once)
     scheduler.add_job(bot.poll_jobs.arxiv_rebuilt, ARXIV_REBUILD, id="arxiv-rebuild", **once)
-    scheduler.add_job(bot.dispatcher.run_due, EVERY_MINUTE, id="digests", next_run_time=now, **once)
+    scheduler.add_job(bot.dispatcher.run_due, EVERY_MINUTE, id="digests", next_run_time=first, **once)
     scheduler.add_job(bot.heartbeat, HEARTBEAT, id="heartbeat")
     scheduler.add_job(bot.fleet_heartbeat, FLEET_HEARTBEAT, id="fleet-heartbeat", **once)
     scheduler.add_job(bot.alerts.check, EVERY_MINUTE, id="alerts", **once)

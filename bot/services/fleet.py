@@ -7,18 +7,28 @@ taken and renewed in the store's own transactions.
   ones are the fleet. Discord's global rate limit is per bot token, so each process paces its
   sends at its share of it (:meth:`Fleet.share`).
 * A global 429 (the token's limit) seen by any process sets the store's ``slowdown`` lease for
-  :data:`SLOWDOWN_TTL` seconds; while it lives, every process paces at half its share.
+  :data:`SLOWDOWN_TTL` seconds; while it lives, every process paces at :data:`SLOWDOWN_FACTOR` of
+  its share. Short and mild: one 429 is often a stall of this host bunching requests, and a long
+  halving cost the fleet a third of its throughput (bench/fleet.py); the TTL outlasts one
+  heartbeat interval, so every process sees it.
 * Before a channel's digest is planned or sent, the process claims ``digest:<channel id>`` for
   :data:`CLAIM_TTL` seconds and renews the claim while it sends; another process skips a claimed
   channel. A process that dies mid-digest leaves its claims to expire (at once when it is known
   dead on this host); the next process to claim the channel resumes its outbox, and the nonces and
   the history check keep every message exactly once.
+* A process claims the due channels a batch at a time (:meth:`Fleet.claim_some`: about
+  :data:`CLAIM_BATCH_SECONDS` of sending at its pace) and claims the next batch once it has sent
+  one, so the fleet shares a burst of due digests by how fast each process gets through its part,
+  and no claim waits minutes for its turn (bench/fleet.py measures it).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,11 +40,14 @@ log = logging.getLogger(__name__)
 
 PROCESS_PREFIX = "process:"
 DIGEST_PREFIX = "digest:"
-SLOWDOWN_LEASE = "slowdown"  # held for a while after a global 429: every process paces at half
-SLOWDOWN_TTL = 60.0
+SLOWDOWN_LEASE = "slowdown"  # held for a while after a global 429: every process paces slower
+SLOWDOWN_TTL = 15.0
+SLOWDOWN_FACTOR = 0.75
 HEARTBEAT_EVERY = 10.0
 HEARTBEAT_TTL = 30.0  # three missed heartbeats: the process is gone
 CLAIM_TTL = 120.0
+CLAIM_BATCH_SECONDS = 15.0  # a batch of claims: about this much sending at the process's pace
+CLAIM_BATCH_MIN = 25  # ... and never fewer channels than the dispatcher sends to at once
 
 
 class FleetStore(LeaseStore, Protocol):
@@ -105,17 +118,18 @@ class Fleet:
         return self._size
 
     async def members(self) -> list[Member]:
-        """The live processes (their heartbeats not expired), by name."""
+        """The live processes (their heartbeats not expired, and not known dead on this host), by
+        name: a killed process's share goes back to the others at once."""
         return [Member(lease.holder, lease.expires_at)
-                for lease in await self.store.live_leases(PROCESS_PREFIX)]
+                for lease in await self.store.live_leases(PROCESS_PREFIX) if not died_here(lease.holder)]
 
     def share(self, requests_per_second: float) -> float:
         """This process's share of the bot token's request budget, by the last heartbeat (half of it
         while the fleet slows down after a global 429)."""
-        return requests_per_second / self._size / (2 if self._slowed else 1)
+        return requests_per_second / self._size * (SLOWDOWN_FACTOR if self._slowed else 1.0)
 
     def slowing(self) -> None:
-        """This process slows down now (:meth:`share` halves), before the store is told."""
+        """This process slows down now (:meth:`share` shrinks), before the store is told."""
         self._slowed = True
 
     async def slow_down(self) -> None:
@@ -154,6 +168,31 @@ class Fleet:
             return False
         self._renewed[channel_id] = time.monotonic()
         return True
+
+    async def claim_some(self, channel_ids: Iterable[int], per_second: float) -> set[int]:
+        """Claim the next batch of these channels: about :data:`CLAIM_BATCH_SECONDS` of sending at
+        ``per_second`` (0: no pacing, all of them). Channels a live process has claimed are skipped
+        by one reading of the claims, not one refused claim each."""
+        limit = max(CLAIM_BATCH_MIN, math.ceil(per_second * CLAIM_BATCH_SECONDS)) if per_second > 0 \
+            else sys.maxsize
+        others: dict[str, bool] = {}  # holder -> another process that runs (died_here once each)
+        busy: set[int] = set()
+        for lease in await self.claims():
+            if lease.holder not in others:
+                others[lease.holder] = lease.holder != self.holder and not died_here(lease.holder)
+            if others[lease.holder]:
+                busy.add(int(lease.name[len(DIGEST_PREFIX):]))
+        claimed: set[int] = set()
+        for channel_id in channel_ids:
+            if len(claimed) >= limit:
+                break
+            if channel_id not in busy and await self.claim(channel_id):
+                claimed.add(channel_id)
+        return claimed
+
+    async def release_all(self, channel_ids: Iterable[int]) -> None:
+        for channel_id in channel_ids:
+            await self.release(channel_id)
 
     async def release(self, channel_id: int) -> None:
         self._renewed.pop(channel_id, None)
