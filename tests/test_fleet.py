@@ -112,7 +112,7 @@ async def test_a_global_429_slows_the_whole_fleet_down(
         await other.heartbeat()
         await s.bot.fleet_heartbeat()
         assert abs(s.bot.sender.pacer.rate - rate / 2) < 1e-6
-        s.double.inject_fault("/channels/*/messages", status=429, retry_after=0.05, is_global=True)
+        s.double.inject_fault("/channels/*/messages", status=429, retry_after=0.05, is_global=True, count=2)
         assert (await s.bot.dispatcher.run_due()).messages == MESSAGES  # retried by discord.py
         assert abs(s.bot.sender.pacer.rate - rate / 2 * SLOWDOWN_FACTOR) < 1e-6  # at once, here
         await asyncio.sleep(0.05)  # the store is told in the background

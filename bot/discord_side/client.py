@@ -133,9 +133,11 @@ class Paperboy(PaperboyBot):
             self.metrics.rate_limited.inc()
 
     def _globally_limited(self) -> None:
-        """The token's global limit: every process slows down (the store says so to the others)."""
+        """The token's global limit, hit again: every process slows down (the store tells the others)."""
         if self.metrics is not None:
             self.metrics.global_limited.inc()
+        if not self.fleet.global_limited():
+            return
         self.fleet.slowing()
         self.sender.pacer.set_rate(self.fleet.share(self.services.config.discord.requests_per_second))
         task = self.loop.create_task(self.fleet.slow_down())

@@ -6,11 +6,11 @@ taken and renewed in the store's own transactions.
 * Each process renews a ``process:<holder>`` lease every :data:`HEARTBEAT_EVERY` seconds; the live
   ones are the fleet. Discord's global rate limit is per bot token, so each process paces its
   sends at its share of it (:meth:`Fleet.share`).
-* A global 429 (the token's limit) seen by any process sets the store's ``slowdown`` lease for
-  :data:`SLOWDOWN_TTL` seconds; while it lives, every process paces at :data:`SLOWDOWN_FACTOR` of
-  its share. Short and mild: one 429 is often a stall of this host bunching requests, and a long
-  halving cost the fleet a third of its throughput (bench/fleet.py); the TTL outlasts one
-  heartbeat interval, so every process sees it.
+* Global 429s (the token's limit), :data:`SLOWDOWN_AFTER` close together in any process, set the
+  store's ``slowdown`` lease for :data:`SLOWDOWN_TTL` seconds; while it lives, every process paces
+  at :data:`SLOWDOWN_FACTOR` of its share. Short and mild: one 429 is often a stall of this host
+  bunching requests, and a long halving cost the fleet a third of its throughput
+  (bench/fleet.py); the TTL outlasts one heartbeat interval, so every process sees it.
 * Before a channel's digest is planned or sent, the process claims ``digest:<channel id>`` for
   :data:`CLAIM_TTL` seconds and renews the claim while it sends; another process skips a claimed
   channel. A process that dies mid-digest leaves its claims to expire (at once when it is known
@@ -41,12 +41,15 @@ log = logging.getLogger(__name__)
 PROCESS_PREFIX = "process:"
 DIGEST_PREFIX = "digest:"
 SLOWDOWN_LEASE = "slowdown"  # held for a while after a global 429: every process paces slower
-SLOWDOWN_TTL = 15.0
-SLOWDOWN_FACTOR = 0.75
+SLOWDOWN_TTL = 12.0
+SLOWDOWN_FACTOR = 0.8
+SLOWDOWN_AFTER = 2  # global 429s within SLOWDOWN_WINDOW seconds in one process: a lone one is a stall
+SLOWDOWN_WINDOW = 10.0
 HEARTBEAT_EVERY = 10.0
 HEARTBEAT_TTL = 30.0  # three missed heartbeats: the process is gone
 CLAIM_TTL = 120.0
-CLAIM_BATCH_SECONDS = 15.0  # a batch of claims: about this much sending at the process's pace
+CLAIM_BATCH_SECONDS = 5.0  # a batch of claims: about this much sending at the process's pace (short:
+# when the due channels run out, the processes finish their last batches close together)
 CLAIM_BATCH_MIN = 25  # ... and never fewer channels than the dispatcher sends to at once
 
 
@@ -107,6 +110,7 @@ class Fleet:
         self._renewed: dict[int, float] = {}  # channel -> when its claim was last taken or renewed
         self._size = 1
         self._slowed = False
+        self._global_429s: list[float] = []
         self.takeovers = 0  # channels taken from a dead process (the metrics report it)
 
     async def heartbeat(self) -> int:
@@ -127,6 +131,13 @@ class Fleet:
         """This process's share of the bot token's request budget, by the last heartbeat (half of it
         while the fleet slows down after a global 429)."""
         return requests_per_second / self._size * (SLOWDOWN_FACTOR if self._slowed else 1.0)
+
+    def global_limited(self) -> bool:
+        """Note a global 429 here; True when it is the second within :data:`SLOWDOWN_WINDOW`
+        seconds, and the fleet should slow down (discord.py already waits out each one)."""
+        now = time.monotonic()
+        self._global_429s = [t for t in self._global_429s if now - t < SLOWDOWN_WINDOW] + [now]
+        return len(self._global_429s) >= SLOWDOWN_AFTER
 
     def slowing(self) -> None:
         """This process slows down now (:meth:`share` shrinks), before the store is told."""
