@@ -39,3 +39,20 @@ def write_config(path: Path, config: Config) -> Path:
         lines += ["[[feeds]]", f'name = "{feed.name}"', f'kind = "{feed.kind}"', f'url = "{feed.url}"']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# Paper texts for ranking tests: graph papers (the hidden interest) among papers on other subjects.
+GRAPH = ("Message passing graph neural networks for {x}",
+         "We train a graph neural network with message passing over the nodes and edges of {x} graphs; "
+         "graph convolutions aggregate neighbour features and node embeddings.")
+OTHERS = [
+    ("Quantum error correction with surface codes on {x}",
+     "Surface code qubits, logical error rates and decoders for fault tolerant quantum computing on {x}."),
+    ("Speech recognition with streaming transducers for {x}",
+     "An end to end speech recognizer for {x} audio with a streaming transducer and acoustic features."),
+    ("Galaxy rotation curves and dark matter halos in {x}",
+     "We measure rotation curves of spiral galaxies in {x} and fit dark matter halo profiles."),
+    ("Portfolio optimisation under transaction costs for {x}",
+     "A convex portfolio optimisation with transaction costs and risk constraints in {x} markets."),
+]
+SUBJECTS = ["molecules", "citations", "traffic", "proteins", "social networks", "meshes", "rivers"]

@@ -16,27 +16,12 @@ from typing import Any
 from doubles.discord import MANAGER_PERMISSIONS, DiscordDouble, discord_double_fixture  # noqa: F401
 from doubles.feed_server import FeedServer
 from tests.bot_harness import FakeClock, bot_config, delivered_ids, digest_messages, started_bot
-from tests.helpers import arxiv_feed, arxiv_item
+from tests.helpers import GRAPH, OTHERS, SUBJECTS, arxiv_feed, arxiv_item
 
 T0 = datetime(2024, 11, 28, 5, 0, tzinfo=UTC)
 DAY2 = datetime(2024, 11, 29, 5, 0, tzinfo=UTC)
 ALICE, BOB = 1001, 1002
 EPHEMERAL = 64
-
-GRAPH = ("Message passing graph neural networks for {x}",
-         "We train a graph neural network with message passing over the nodes and edges of {x} graphs; "
-         "graph convolutions aggregate neighbour features and node embeddings.")
-OTHERS = [
-    ("Quantum error correction with surface codes on {x}",
-     "Surface code qubits, logical error rates and decoders for fault tolerant quantum computing on {x}."),
-    ("Speech recognition with streaming transducers for {x}",
-     "An end to end speech recognizer for {x} audio with a streaming transducer and acoustic features."),
-    ("Galaxy rotation curves and dark matter halos in {x}",
-     "We measure rotation curves of spiral galaxies in {x} and fit dark matter halo profiles."),
-    ("Portfolio optimisation under transaction costs for {x}",
-     "A convex portfolio optimisation with transaction costs and risk constraints in {x} markets."),
-]
-SUBJECTS = ["molecules", "citations", "traffic", "proteins", "social networks", "meshes"]
 
 
 def paper(arxiv_id: str, kind: tuple[str, str], subject: str) -> str:

@@ -21,22 +21,8 @@ from bot.discord_side.limits import payload_violations
 from bot.process import cli
 from doubles.discord import check_message_payload
 from doubles.feed_server import FeedServer
-from tests.helpers import arxiv_feed, arxiv_item, make_config, write_config
+from tests.helpers import GRAPH, OTHERS, SUBJECTS, arxiv_feed, arxiv_item, make_config, write_config
 
-GRAPH = ("Message passing graph neural networks for {x}",
-         "We train a graph neural network with message passing over the nodes and edges of {x} graphs; "
-         "graph convolutions aggregate neighbour features and node embeddings.")
-OTHERS = [
-    ("Quantum error correction with surface codes on {x}",
-     "Surface code qubits, logical error rates and decoders for fault tolerant quantum computing on {x}."),
-    ("Speech recognition with streaming transducers for {x}",
-     "An end to end speech recognizer for {x} audio with a streaming transducer and acoustic features."),
-    ("Galaxy rotation curves and dark matter halos in {x}",
-     "We measure rotation curves of spiral galaxies in {x} and fit dark matter halo profiles."),
-    ("Portfolio optimisation under transaction costs for {x}",
-     "A convex portfolio optimisation with transaction costs and risk constraints in {x} markets."),
-]
-SUBJECTS = ["molecules", "citations", "traffic", "proteins", "social networks", "meshes", "rivers"]
 OTHER_IDS = [f"2411.{n:05d}" for n in range(1, 31)]
 GRAPH_IDS = [f"2411.{n:05d}" for n in range(31, 36)]  # listed last: unranked, they would come last
 ABS = re.compile(r"https://arxiv\.org/abs/([0-9]{4}\.[0-9]{5})")

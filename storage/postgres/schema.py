@@ -7,20 +7,12 @@ A migration is applied once, in order, and never edited after it shipped. The ta
 
 from __future__ import annotations
 
-import re
-from importlib import resources
-
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+from storage.migration_files import read_migrations
 
 
 def migrations() -> list[tuple[int, str, str]]:
     """(number, file name, SQL) of every migration, in order."""
-    found = []
-    for entry in resources.files("storage.postgres.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return read_migrations("storage.postgres.migrations")
 
 
 def newest_version() -> int:
