@@ -35,7 +35,7 @@ POLLER_LEASE = "poller"
 POLLER_LEASE_TTL = 60.0  # seconds; renewed every third of it while a poll round runs
 
 
-_LABEL_PROCESS = re.compile(r"\(pid (\d+) on (.+)\)$")
+_LABEL_PROCESS = re.compile(r"\(pid (\d+) on ([^()]+)\)")  # a fleet label goes on: "... shards 0 of 2"
 
 
 def process_label(command: str = "run") -> str:

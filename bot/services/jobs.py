@@ -52,9 +52,9 @@ class PollJobs:
             self._force_arxiv = False
             return []
         reports = await ingestor.poll(due)
-        if all(r.status == "skipped" for r in reports):
-            return reports  # another process polls this store now: try again on the next tick
         self._force_arxiv = False
+        if all(r.status == "skipped" for r in reports):
+            return reports  # another process polls this store now (arXiv included): it does the work
         if self.after_poll is not None:
             await self.after_poll(reports)
         return reports
