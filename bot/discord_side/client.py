@@ -19,7 +19,8 @@ from discord.ext import commands
 
 from bot.core.clock import Clock, utc_now
 from bot.discord_side.context import PaperboyBot
-from bot.discord_side.delivery import DiscordSender, Dispatcher, new_nonce
+from bot.discord_side.delivery import Dispatcher, new_nonce
+from bot.discord_side.discord_sender import DiscordSender
 from bot.discord_side.errors import on_app_command_error
 from bot.discord_side.rate_watch import RateLimitWatch
 from bot.ingest.poller import FeedReport
@@ -117,16 +118,23 @@ class Paperboy(PaperboyBot):
     async def fleet_heartbeat(self) -> None:
         """Tell the fleet this process lives, and pace at its share of the token's request budget."""
         size = await self.fleet.heartbeat()
-        rate = self.fleet.share(self.services.config.discord.requests_per_second)
-        if abs(rate - self.sender.pacer.rate) > 1e-9:
-            log.info("fleet of %d process(es): pacing Discord requests at %.1f/s", size, rate)
-            self.sender.pacer.set_rate(rate)
+        if self._pace_by_share():
+            log.info("fleet of %d process(es): pacing Discord requests at %.1f/s", size,
+                     self.sender.pacer.rate)
         if self.metrics is not None:
             self.metrics.fleet_size.set(size)
             self.metrics.count_takeovers("digest", self.fleet.takeovers)
             self.metrics.count_takeovers("poller", self.services.ingestor.takeovers)
             due = await self.services.store.due_channels(self.clock().isoformat(timespec="seconds"))
             self.metrics.note_lag((c.next_due or "" for c in due), self.clock())
+
+    def _pace_by_share(self) -> bool:
+        """Pace at this process's share of the token's budget; True when that changed the pace."""
+        rate = self.fleet.share(self.services.config.discord.requests_per_second)
+        if abs(rate - self.sender.pacer.rate) <= 1e-9:
+            return False
+        self.sender.pacer.set_rate(rate)
+        return True
 
     def _rate_limited(self) -> None:
         if self.metrics is not None:
@@ -139,7 +147,7 @@ class Paperboy(PaperboyBot):
         if not self.fleet.global_limited():
             return
         self.fleet.slowing()
-        self.sender.pacer.set_rate(self.fleet.share(self.services.config.discord.requests_per_second))
+        self._pace_by_share()
         task = self.loop.create_task(self.fleet.slow_down())
         self._background.add(task)
         task.add_done_callback(self._background.discard)

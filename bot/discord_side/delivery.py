@@ -20,20 +20,15 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-import aiohttp
-import discord
-from discord.http import Route
 
 from bot.core.clock import Clock, utc_now
 from bot.core.digest import ChannelDigest
 from bot.core.schedule import next_due_text
 from bot.discord_side.compact_render import render_for_channel, see_all_text
-from bot.discord_side.pacing import Pacer
 from bot.services.digests import DigestService
 from bot.services.fleet import Fleet
 from storage.base import ChannelStore, DeliveryStore
@@ -41,7 +36,6 @@ from storage.models import ChannelSettings, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-THREAD_ALREADY_EXISTS = 160004
 
 
 class ChannelUnavailable(Exception):
@@ -53,7 +47,12 @@ class SendFailed(Exception):
 
 
 class Sender(Protocol):
-    """Where digest messages go; the Discord implementation is :class:`DiscordSender`."""
+    """Where digest messages go; the Discord implementation is
+    :class:`bot.discord_side.discord_sender.DiscordSender`."""
+
+    @property
+    def requests_per_second(self) -> float:
+        """How fast it sends now (0: unpaced): a fleet claims as much work as that gets through."""
 
     async def send(self, channel_id: int, payload: dict[str, Any], nonce: str) -> int:
         """Post a message; returns its id."""
@@ -68,89 +67,11 @@ class Sender(Protocol):
         """Start a thread from a message; its id, or None where threads are not allowed."""
 
 
-class DiscordSender:
-    """:class:`Sender` through discord.py's HTTP client (its rate-limit handling included)."""
-
-    def __init__(self, client: discord.Client, requests_per_second: float = 48.0) -> None:
-        self.client = client
-        self.pacer = Pacer(requests_per_second)
-
-    async def send(self, channel_id: int, payload: dict[str, Any], nonce: str) -> int:
-        body = {**payload, "nonce": nonce, "enforce_nonce": True,
-                "allowed_mentions": {"parse": []}}
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        data = await self._request(route, body)
-        return int(data["id"])
-
-    async def find_sent(self, channel_id: int, payload: dict[str, Any], after_id: int,
-                        probe_id: int | None = None) -> int | None:
-        """Page through the channel's messages after ``after_id`` (oldest pages first) for ours.
-
-        Without Read Message History Discord lists no messages rather than answering an error:
-        the permission is read from the gateway's cache first, and when nothing is found a known
-        message of this channel (``probe_id``) is fetched, which does answer 403 without it.
-        """
-        if self._can_read_history(channel_id) is False:
-            raise ChannelUnavailable("missing the Read Message History permission")
-        bot_id = str(self.client.user.id) if self.client.user else None
-        for _page in range(HISTORY_PAGES):
-            route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel_id)
-            messages = await self._request(route, None, params={"limit": 100, "after": after_id})
-            for message in messages:
-                if str(message.get("author", {}).get("id")) == bot_id and same_message(message, payload):
-                    return int(message["id"])
-            if len(messages) < 100:
-                break
-            after_id = max(int(m["id"]) for m in messages)
-        if probe_id is not None:
-            await self._request(Route("GET", "/channels/{channel_id}/messages/{message_id}",
-                                      channel_id=channel_id, message_id=probe_id), None)
-        return None
-
-    def _can_read_history(self, channel_id: int) -> bool | None:
-        """Whether the bot may read the channel's (or thread's) history; None when not cached."""
-        channel = self.client.get_channel(channel_id)
-        guild = getattr(channel, "guild", None)
-        me = guild.me if guild is not None else None
-        if channel is None or me is None or not hasattr(channel, "permissions_for"):
-            return None
-        return bool(channel.permissions_for(me).read_message_history)
-
-    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
-        route = Route("POST", "/channels/{channel_id}/messages/{message_id}/threads",
-                      channel_id=channel_id, message_id=message_id)
-        try:
-            data = await self._request(route, {"name": name[:100], "auto_archive_duration": 1440})
-        except ChannelUnavailable:
-            return None  # no Create Public Threads here: follow-ups go to the channel
-        except SendFailed as exc:
-            if getattr(exc.__cause__, "code", None) == THREAD_ALREADY_EXISTS:
-                return message_id  # a thread started from a message has that message's id
-            raise
-        return int(data["id"])
-
-    async def _request(self, route: Route, body: dict[str, Any] | None,
-                       params: dict[str, Any] | None = None) -> Any:
-        await self.pacer.wait()
-        options: dict[str, Any] = {"params": params} if params else {}
-        if body is not None:
-            options["json"] = body
-        try:
-            return await self.client.http.request(route, **options)
-        except discord.Forbidden as exc:
-            raise ChannelUnavailable(f"missing access or permissions ({exc.status}: {exc.text})") from exc
-        except discord.NotFound as exc:
-            raise ChannelUnavailable(f"the channel no longer exists ({exc.status}: {exc.text})") from exc
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-            raise SendFailed(str(exc)) from exc
-
-
 def new_nonce() -> str:
     """A nonce Discord accepts (at most 25 characters)."""
     return secrets.token_hex(12)
 
 
-HISTORY_PAGES = 10  # a late restart reads at most 1,000 messages of a channel to find its own
 HISTORY_SLACK = timedelta(minutes=5)  # clocks differ: look a little before the recorded attempt
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -158,19 +79,6 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 def snowflake_at(moment: datetime) -> int:
     """The smallest Discord id of a message created at ``moment``, for ``after=`` queries."""
     return max(int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS, 0) << 22
-
-
-def _embed_keys(embeds: Any) -> list[tuple[str, str, str]]:
-    return [(str(e.get("title") or ""), str(e.get("url") or ""),
-             "" if e.get("title") else str(e.get("description") or "").strip()) for e in embeds or []]
-
-
-def same_message(sent: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Whether a message Discord lists is the one ``payload`` would post (Discord lists no nonce):
-    the same content and the same embeds by title and link (description for untitled ones)."""
-    return ((sent.get("content") or "").strip() == (payload.get("content") or "").strip()
-            and _embed_keys(sent.get("embeds")) == _embed_keys(payload.get("embeds")))
-
 
 
 @dataclass
@@ -185,7 +93,8 @@ class DeliveryReport:
     digests: int = 0  # channels that got at least one message
 
     def add(self, other: DeliveryReport) -> None:
-        self.__dict__.update({name: value + vars(other)[name] for name, value in vars(self).items()})
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class DispatchStore(DeliveryStore, ChannelStore, Protocol):
@@ -222,7 +131,7 @@ class Dispatcher:
                 channels = [c for c in await self.store.due_channels(now) if c.channel_id not in tried]
                 if self.fleet is None:
                     return await self._deliver(channels)
-                pace = getattr(getattr(self.sender, "pacer", None), "rate", 0.0)
+                pace = self.sender.requests_per_second
                 if not (claimed := await self.fleet.claim_some([c.channel_id for c in channels], pace)):
                     break
                 tried |= claimed  # another process may have delivered one since the listing: read again

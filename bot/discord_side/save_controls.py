@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.digest import DigestEntry
+from bot.core.ids import try_parse_arxiv_id
 from bot.core.text import truncate
 from bot.discord_side.limits import ACTION_ROWS_MAX, SELECT_OPTIONS_MAX, SELECT_TEXT_MAX
 
@@ -58,4 +59,5 @@ def saved_paper_id(custom_id: str, values: Sequence[str]) -> str | None:
         candidate = values[0]
     else:
         return None
-    return candidate if _ID.match(candidate) else None
+    parsed = try_parse_arxiv_id(candidate)
+    return parsed.base if parsed is not None else None

@@ -43,6 +43,7 @@ class Metrics:
                                  ["lease"], registry=self.registry)
         self.fleet_size = Gauge("paperboy_fleet_processes", "Live processes sharing the store",
                                 registry=self.registry)
+        self._takeovers_seen: dict[str, int] = {}
         info = Gauge("paperboy_process", "This process", ["holder"], registry=self.registry)
         info.labels(holder=holder).set(1)
 
@@ -59,10 +60,10 @@ class Metrics:
 
     def count_takeovers(self, lease: str, total: int) -> None:
         """Bring a takeover counter up to ``total`` (the holders count; this only reports)."""
-        counter = self.takeovers.labels(lease=lease)
-        seen = counter._value.get()  # prometheus_client keeps no public read of a counter
+        seen = self._takeovers_seen.get(lease, 0)
         if total > seen:
-            counter.inc(total - seen)
+            self.takeovers.labels(lease=lease).inc(total - seen)
+            self._takeovers_seen[lease] = total
 
     def count_delivery(self, digests: int, messages: int, failed: int, paused: int) -> None:
         self.digests.inc(digests)

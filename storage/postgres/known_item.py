@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.sqlite.known_item import rarest_groups
+from storage.sqlite.known_item import known_runs, rarest_groups
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,7 @@ def fallback_queries(words: Sequence[str], docs: dict[str, int], papers: int) ->
     known = [docs.get(w, 0) > 0 for w in words]
     found: list[Relaxed] = []
     if any(known) and not all(known):
-        runs: list[list[str]] = [[]]
-        for word, is_known in zip(words, known, strict=True):
-            if is_known:
-                runs[-1].append(word)
-            elif runs[-1]:
-                runs.append([])
-        phrases = [" ".join(run) for run in runs if run]
+        phrases = [" ".join(run) for run in known_runs(words, known)]
         if known[0]:
             found.append(Relaxed(start=phrases[0], phrases=tuple(phrases[1:])))
         else:

@@ -190,19 +190,24 @@ def fallback_expressions(words: Sequence[str], docs: dict[str, int], papers: int
     known = [docs.get(w, 0) > 0 for w in words]
     found: list[str] = []
     if any(known) and not all(known):
-        runs: list[list[str]] = [[]]
-        for word, is_known in zip(words, known, strict=True):
-            if is_known:
-                runs[-1].append(word)
-            elif runs[-1]:
-                runs.append([])
-        parts = [_phrase(run) for run in runs if run]
+        parts = [_phrase(run) for run in known_runs(words, known)]
         found.append(("^ " if known[0] else "") + " AND ".join(parts))
     elif len(words) >= 4:
         half = (len(words) + 1) // 2
         found += ["^ " + _phrase(words[:half]), _phrase(words[half:])]
     found += [" ".join(f'"{w}"' for w in group) for group in rarest_groups(words, docs, papers)]
     return found
+
+
+def known_runs(words: Sequence[str], known: Sequence[bool]) -> list[list[str]]:
+    """The query's words split at the words no title holds: the runs that keep their places."""
+    runs: list[list[str]] = [[]]
+    for word, is_known in zip(words, known, strict=True):
+        if is_known:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
 
 
 class TermCache:
