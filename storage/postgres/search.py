@@ -16,10 +16,14 @@ from collections.abc import Iterable
 from storage.search import query_words
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# What _NOT_WORD turns into spaces, for ASCII text: every character but a letter or a digit.
+_ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
 
 def plain(text: str) -> str:
     """``text`` as indexed words: ``"Jörg Müller's GAN-2"`` -> ``"jorg muller s gan 2"``."""
+    if text.isascii():  # most of arXiv: nothing to decompose, and a table is quicker than a regex
+        return " ".join(text.lower().translate(_ASCII_SPACES).split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", bare.lower()).split())
