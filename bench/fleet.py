@@ -64,7 +64,7 @@ from bot.services.wiring import open_services  # noqa: E402
 from doubles.discord import RemoteDouble  # noqa: E402
 from doubles.feed_server import FeedServer  # noqa: E402
 from doubles.fixtures import arxiv_feed, arxiv_item, make_config  # noqa: E402
-from doubles.postgres import BINDIR_ENV, PostgresCluster, find_bindir, raw_rows  # noqa: E402
+from doubles.postgres import PostgresCluster, raw_rows, start_bench_cluster  # noqa: E402
 from storage import open_store  # noqa: E402
 from storage.base import Store  # noqa: E402
 from storage.models import SubscriptionRow  # noqa: E402
@@ -562,18 +562,8 @@ async def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (configs, logs)")
     args = parser.parse_args()
 
-    bindir = find_bindir()
-    if bindir is None or not (bindir / "initdb").exists():
-        print("SKIP: PostgreSQL is not installed (no initdb/pg_ctl; Debian: apt-get install postgresql, "
-              f"or set ${BINDIR_ENV})")
-        return 2
-    cluster = PostgresCluster(bindir)
-    try:
-        cluster.start()
-    except (RuntimeError, OSError) as exc:
-        cluster.stop()
-        print(f"SKIP: PostgreSQL ({bindir}) could not be started: {exc}")
-        return 2
+    _, cluster, _ = start_bench_cluster("postgresql")
+    assert cluster is not None
     results: list[RunResult] = []
     tmp = Path(tempfile.mkdtemp(prefix="paperboy-fleet-"))
     try:

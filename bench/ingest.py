@@ -37,7 +37,7 @@ from bot.core.storage_config import STORAGE_URL_ENV  # noqa: E402
 from bot.ingest.poller import feed_specs  # noqa: E402
 from bot.services.wiring import open_services  # noqa: E402
 from doubles.feed_server import FeedServer  # noqa: E402
-from doubles.postgres import BINDIR_ENV, PostgresCluster, engine_of, find_bindir  # noqa: E402
+from doubles.postgres import PostgresCluster, engine_of, start_bench_cluster  # noqa: E402
 
 DEFAULT_FEED = REPO.parent / "shared" / "fixtures" / "feeds" / "arxiv_rss2024_all_archives_2024-11-28.xml"
 TICK = 0.005
@@ -93,29 +93,6 @@ async def full_ingest(server: FeedServer, workdir: Path, run: int,
     return elapsed, max(stalls), report.items
 
 
-def start_cluster(engine: str | None) -> tuple[str, PostgresCluster | None, str]:
-    """The engines to measure, the started server (None for SQLite alone), and a note why not."""
-    if engine == "sqlite":
-        return "sqlite", None, ""
-    bindir = find_bindir()
-    if bindir is None or not (bindir / "initdb").exists():
-        problem = ("PostgreSQL is not installed (no initdb/pg_ctl; Debian: apt-get install postgresql, "
-                   f"or set ${BINDIR_ENV})")
-    else:
-        cluster = PostgresCluster(bindir)
-        try:
-            cluster.start()
-        except (RuntimeError, OSError) as exc:
-            cluster.stop()
-            problem = f"PostgreSQL ({bindir}) could not be started: {exc}"
-        else:
-            return engine or "both", cluster, ""
-    if engine is not None:  # asked for by name: it cannot be measured
-        print(f"SKIP: {problem}")
-        raise SystemExit(2)
-    return "sqlite", None, f"note: SQLite only: {problem}"
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -127,7 +104,7 @@ async def main() -> int:
     body = args.feed.read_bytes()
     os.environ.pop(STORAGE_URL_ENV, None)  # it would win over [storage] and turn SQLite runs into PostgreSQL
 
-    engines, cluster, note = start_cluster(args.engine)
+    engines, cluster, note = start_bench_cluster(args.engine)
     sqlite_on, pg_on = engines in ("sqlite", "both"), engines in ("postgresql", "both")
     parse_alone(body)  # warm-up: imports, caches
     baseline = [parse_alone(body) for _ in range(args.runs)]

@@ -65,9 +65,13 @@ sys.path.insert(0, str(REPO))
 import aiosqlite  # noqa: E402
 import roundtrip  # noqa: E402  (bench/roundtrip.py, beside this file)
 
+from doubles.postgres import PostgresCluster, start_bench_cluster  # noqa: E402
+from storage import Store  # noqa: E402
+from storage import open_store as open_any_store  # noqa: E402
 from storage.models import PaperRecord  # noqa: E402
 from storage.search import fts_match  # noqa: E402
-from storage.sqlite import SQLiteStore, open_store  # noqa: E402
+from storage.sqlite import open_store  # noqa: E402
+from storage.transfer_engines import migrate_store  # noqa: E402
 
 DEFAULT_FEED = REPO.parent / "shared" / "fixtures" / "feeds" / "arxiv_rss2024_all_archives_2024-11-28.xml"
 GENERATOR_VERSION = 1  # bump when the synthetic papers change, so cached stores are rebuilt
@@ -343,6 +347,86 @@ async def build_db(path: Path, papers: int, seed: int, batch: int, model: Model)
     return info
 
 
+def pg_folder(papers: int, seed: int) -> Path:
+    """Where the PostgreSQL copy of the cached store is kept between runs (a cluster of its own)."""
+    return Path(tempfile.gettempdir()) / f"paperboy-bench-lookup-pg-{papers}-s{seed}-g{GENERATOR_VERSION}"
+
+
+async def load_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
+    """The URL of a PostgreSQL database holding the SQLite store at ``path``, copied by
+    ``paperboy migrate-store``'s own code (then VACUUM ANALYZE, as after any bulk load), or kept
+    from an earlier run of the same file; and a line saying which."""
+    import asyncpg
+
+    url, loaded = await _copy_to_postgres(cluster, path, rebuild)
+    connection = await asyncpg.connect(url)
+    try:
+        size = await connection.fetchval("SELECT pg_database_size(current_database())")
+        version = await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+    return url, f"{size / 2**30:.2f} GiB, server {version}; {loaded}"
+
+
+async def _copy_to_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
+    import asyncpg
+
+    marker = cluster.root / "lookup.json"
+    source = {"path": str(path), "size": path.stat().st_size, "mtime": path.stat().st_mtime}
+    url = cluster.url("lookup")
+    if not rebuild and marker.exists():
+        earlier = json.loads(marker.read_text())
+        if earlier.get("source") == source:
+            return url, (f"reused (copied by migrate-store in {earlier['copy_seconds']:.0f} s, "
+                         f"VACUUM ANALYZE {earlier['vacuum_seconds']:.0f} s, at {earlier['at']})")
+    marker.unlink(missing_ok=True)
+    admin = await asyncpg.connect(cluster.url())
+    try:
+        await admin.execute("DROP DATABASE IF EXISTS lookup")
+        await admin.execute("CREATE DATABASE lookup TEMPLATE template0")
+    finally:
+        await admin.close()
+    print(f"copying {path} into PostgreSQL with migrate-store ...", flush=True)
+    started = time.perf_counter()
+    report = await migrate_store(path, url)
+    copied = time.perf_counter() - started
+    started = time.perf_counter()
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    vacuumed = time.perf_counter() - started
+    marker.write_text(json.dumps({"source": source, "copy_seconds": copied, "vacuum_seconds": vacuumed,
+                                  "rows": sum(t.copied for t in report.tables), "at": time.strftime("%Y-%m-%d %H:%M:%S")}))
+    return url, (f"copied now by migrate-store in {copied:.0f} s ({sum(t.copied for t in report.tables):,} rows), "
+                 f"VACUUM ANALYZE {vacuumed:.0f} s")
+
+
+def store_kinds(store: Store, engine: str, queries: dict[str, list[Any]], known: list[KnownItem], seed: int,
+                like_db: aiosqlite.Connection | None) -> list[Kind]:
+    """Every timed lookup of one store; with ``like_db``, the LIKE baselines beside them."""
+    def like(call: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]] | None:
+        return call if like_db is not None else None
+
+    return [
+        Kind("get_paper (by id)", list(queries["id"]), store.get_paper, None, engine=engine),
+        Kind("search_papers", list(queries["search"]), store.search_papers, SEARCH_TARGET_MS,
+             like(lambda q: like_search(like_db, q)), engine=engine),
+        Kind("search_papers + category", list(queries["category"]),
+             lambda q: store.search_papers(q[0], category=q[1]), SEARCH_TARGET_MS,
+             like(lambda q: like_search(like_db, q[0], q[1])), engine=engine),
+        Kind("autocomplete (words)", list(queries["typed"]), store.autocomplete_papers,
+             AUTOCOMPLETE_TARGET_MS, like(lambda q: like_typed(like_db, q)), engine=engine),
+        Kind("autocomplete (id prefix)", list(queries["prefix"]), store.autocomplete_papers,
+             AUTOCOMPLETE_TARGET_MS, like(lambda q: like_prefix(like_db, q)), engine=engine),
+        Kind("autocomplete (empty)", list(queries["empty"]), store.autocomplete_papers,
+             AUTOCOMPLETE_TARGET_MS, engine=engine),
+        *[Kind(f"known item: {name}", items, lambda q: store.search_papers(q[0]), SEARCH_TARGET_MS,
+               judge=rank_of, engine=engine) for name, items in known_item_queries(known, seed).items()],
+    ]
+
+
 class _sqlite:
     """A plain sqlite3 connection as a context manager that closes (for setup, not timing)."""
 
@@ -456,8 +540,8 @@ def rank_of(query: tuple[str, KnownItem], result: Any) -> int | None:
 
 def print_known_items(kinds: list[Kind], verdicts: list[tuple[Kind, str, float]]) -> None:
     """MRR, first places and times of each known-item query kind, with their verdicts."""
-    header = (f"{'known-item search':<28}{'n':>5}{'MRR':>7}{'first':>7}{'in 25':>7}{'p50':>9}{'p95':>9}"
-              f"  {'target':<22}")
+    header = (f"{'engine':<11}{'known-item search':<28}{'n':>5}{'MRR':>7}{'first':>7}{'in 25':>7}"
+              f"{'p50':>9}{'p95':>9}  {'target':<22}")
     print(header)
     print("-" * len(header))
     for kind in kinds:
@@ -465,10 +549,11 @@ def print_known_items(kinds: list[Kind], verdicts: list[tuple[Kind, str, float]]
         mrr = statistics.mean(rr) if rr else 0.0
         p95 = pct(kind.times, 95)
         verdict = "PASS" if mrr >= KNOWN_ITEM_MRR_TARGET else "FAIL"
-        print(f"{kind.name:<28}{len(kind.ranks):>5}{mrr:>7.3f}{sum(r == 1 for r in kind.ranks):>7}"
-              f"{sum(r is not None for r in kind.ranks):>7}{_ms(pct(kind.times, 50)):>9}{_ms(p95):>9}"
+        print(f"{kind.engine:<11}{kind.name:<28}{len(kind.ranks):>5}{mrr:>7.3f}"
+              f"{sum(r == 1 for r in kind.ranks):>7}{sum(r is not None for r in kind.ranks):>7}"
+              f"{_ms(pct(kind.times, 50)):>9}{_ms(p95):>9}"
               f"  MRR >= {KNOWN_ITEM_MRR_TARGET} {verdict}")
-        verdicts.append((Kind(kind.name, [], kind.call, None), verdict, mrr))
+        verdicts.append((Kind(kind.name, [], kind.call, None, engine=kind.engine), verdict, mrr))
     misses = [(kind.name, q[0], q[1], r) for kind in kinds for q, r in zip(kind.queries, kind.ranks,
                                                                           strict=False) if r != 1]
     for name, text, item, rank in misses[:6]:
@@ -526,6 +611,7 @@ class Kind:
     call: Callable[[Any], Awaitable[Any]]
     target_ms: float | None
     baseline: Callable[[Any], Awaitable[Any]] | None = None
+    engine: str = "sqlite"
     times: list[float] = field(default_factory=list)  # seconds, per query, in query order
     hits: list[int] = field(default_factory=list)
     like_times: list[float] = field(default_factory=list)  # for queries[:len(like_times)]
@@ -629,24 +715,21 @@ async def run(args: argparse.Namespace) -> int:
         print(f"  warning: the cached file has {papers:,} papers, not {args.papers:,}")
 
     queries = make_queries(model, ids, args.queries + args.warmup, args.seed)
-    store: SQLiteStore = await open_store(path)
+    engines, cluster, note = start_bench_cluster(args.engine, keep=pg_folder(args.papers, args.seed))
+    if note:
+        print(note)
+    store = await open_store(path)
     like_db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+    pg_store: Store | None = None
     try:
-        kinds = [
-            Kind("get_paper (by id)", queries["id"], store.get_paper, None),
-            Kind("search_papers", queries["search"], store.search_papers, SEARCH_TARGET_MS,
-                 lambda q: like_search(like_db, q)),
-            Kind("search_papers + category", queries["category"],
-                 lambda q: store.search_papers(q[0], category=q[1]), SEARCH_TARGET_MS,
-                 lambda q: like_search(like_db, q[0], q[1])),
-            Kind("autocomplete (words)", queries["typed"], store.autocomplete_papers, AUTOCOMPLETE_TARGET_MS,
-                 lambda q: like_typed(like_db, q)),
-            Kind("autocomplete (id prefix)", queries["prefix"], store.autocomplete_papers,
-                 AUTOCOMPLETE_TARGET_MS, lambda q: like_prefix(like_db, q)),
-            Kind("autocomplete (empty)", queries["empty"], store.autocomplete_papers, AUTOCOMPLETE_TARGET_MS),
-            *[Kind(f"known item: {name}", items, lambda q: store.search_papers(q[0]), SEARCH_TARGET_MS,
-                   judge=rank_of) for name, items in known_item_queries(known, args.seed).items()],
-        ]
+        kinds = ([] if engines == "postgresql"
+                 else store_kinds(store, "sqlite", queries, known, args.seed, like_db))
+        sqlite_kinds = list(kinds)
+        if cluster is not None:
+            url, loaded = await load_postgres(cluster, path, args.rebuild)
+            pg_store = await open_any_store(url)
+            print(f"PostgreSQL: the same {papers:,} papers, {loaded}")
+            kinds += store_kinds(pg_store, "postgresql", queries, known, args.seed, None)
         load_before = loadavg()
         probe_before = cpu_probe()
         started = time.perf_counter()
@@ -694,7 +777,7 @@ async def run(args: argparse.Namespace) -> int:
               f" (budget {args.like_budget:.0f} s per kind, at least {args.like_min} queries)")
         print("times are ms of wall clock per awaited call (time.perf_counter), store methods via aiosqlite")
         print()
-        header = (f"{'lookup':<26}{'n':>5}{'p50':>9}{'p95':>9}{'max':>9}{'target':>8}  {'':<5}"
+        header = (f"{'engine':<11}{'lookup':<26}{'n':>5}{'p50':>9}{'p95':>9}{'max':>9}{'target':>8}  {'':<5}"
                   f"{'LIKE n':>7}{'p50':>10}{'p95':>10}  {'speed-up p50':>12}{'p95':>8}")
         print(header)
         print("-" * len(header))
@@ -703,8 +786,8 @@ async def run(args: argparse.Namespace) -> int:
             p95 = pct(kind.times, 95)
             target = f"{kind.target_ms:.0f}" if kind.target_ms else "-"
             verdict = ("PASS" if p95 * 1000 <= kind.target_ms else "FAIL") if kind.target_ms else "-"
-            line = (f"{kind.name:<26}{len(kind.times):>5}{_ms(pct(kind.times, 50)):>9}{_ms(p95):>9}"
-                    f"{_ms(max(kind.times)):>9}{target:>8}  {verdict:<5}")
+            line = (f"{kind.engine:<11}{kind.name:<26}{len(kind.times):>5}{_ms(pct(kind.times, 50)):>9}"
+                    f"{_ms(p95):>9}{_ms(max(kind.times)):>9}{target:>8}  {verdict:<5}")
             if kind.like_times:
                 n = len(kind.like_times)
                 same = kind.times[:n]
@@ -720,16 +803,16 @@ async def run(args: argparse.Namespace) -> int:
         print("speed-up: LIKE time / store time on the same queries (the first n of each kind);"
               " LIKE returns the first 25 rows it meets, unranked")
         print("noise: p95 ms over the first / second half of each kind's runs: " + "; ".join(
-            f"{k.name} {pct(k.times[:len(k.times) // 2], 95) * 1000:.1f} / "
+            f"{k.engine} {k.name} {pct(k.times[:len(k.times) // 2], 95) * 1000:.1f} / "
             f"{pct(k.times[len(k.times) // 2:], 95) * 1000:.1f}" for k in kinds))
         print("results per query (mean rows): " + ", ".join(
-            f"{k.name} {statistics.mean(k.hits):.1f}" for k in kinds))
+            f"{k.engine} {k.name} {statistics.mean(k.hits):.1f}" for k in kinds))
 
         # Where the time goes: match counts of the slowest queries, and search by match count.
         print()
         print_known_items([k for k in kinds if k.judge is not None], verdicts)
         print()
-        for kind in kinds[1:4]:
+        for kind in sqlite_kinds[1:4]:
             slowest = sorted(range(len(kind.times)), key=lambda i: -kind.times[i])[:5]
             shown = []
             for i in slowest:
@@ -740,11 +823,12 @@ async def run(args: argparse.Namespace) -> int:
                 matches = await match_count(like_db, expression) if expression else 0
                 shown.append(f"{_describe_query(query)} {kind.times[i] * 1000:.0f} ms ({matches:,} matches)")
             print(f"slowest {kind.name}: " + "; ".join(shown))
-        search = kinds[1]
-        counts = [await match_count(like_db, fts_match(q) or '""') for q in search.queries]
-        print("search_papers by how many papers match (all words, any column):")
+        search = sqlite_kinds[1] if sqlite_kinds else None
+        counts = [] if search is None else [await match_count(like_db, fts_match(q) or '""')
+                                            for q in search.queries]
+        print("search_papers on SQLite by how many papers match (all words, any column):" if search else "")
         buckets = ((0, 1_000), (1_000, 10_000), (10_000, 100_000), (100_000, 10**12))
-        for low, high in buckets:
+        for low, high in buckets if search else ():
             times = [t for t, c in zip(search.times, counts, strict=True) if low <= c < high]
             if times:
                 label = f"{low:,}-{high:,}" if high < 10**12 else f">= {low:,}"
@@ -754,13 +838,19 @@ async def run(args: argparse.Namespace) -> int:
         failed = 0
         for kind, verdict, p95 in verdicts:
             if kind.target_ms is None:  # a known item's MRR (its figure is in p95's place)
-                print(f"{verdict}: {kind.name} MRR {p95:.3f} (target >= {KNOWN_ITEM_MRR_TARGET})")
+                print(f"{verdict}: {kind.engine} {kind.name} MRR {p95:.3f}"
+                      f" (target >= {KNOWN_ITEM_MRR_TARGET})")
             else:
-                print(f"{verdict}: {kind.name} p95 {p95 * 1000:.1f} ms (target <= {kind.target_ms:.0f} ms)")
+                print(f"{verdict}: {kind.engine} {kind.name} p95 {p95 * 1000:.1f} ms"
+                      f" (target <= {kind.target_ms:.0f} ms)")
             failed += verdict == "FAIL"
     finally:
         await like_db.close()
         await store.close()
+        if pg_store is not None:
+            await pg_store.close()
+        if cluster is not None:
+            cluster.stop()
     if args.roundtrip:
         print(roundtrip.report(await roundtrip.paper_show_round_trips(Path(path), args.roundtrip)))
     return 1 if failed else 0
@@ -778,6 +868,9 @@ def main() -> None:
     parser.add_argument("--like-budget", type=float, default=30.0, help="seconds of LIKE baseline per kind")
     parser.add_argument("--like-min", type=int, default=10, help="LIKE queries per kind at least")
     parser.add_argument("--seed", type=int, default=20241128)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default=None,
+                        help="store engine(s) to time (default: both when PostgreSQL's binaries are found, "
+                             "else sqlite); PostgreSQL gets a copy of the SQLite store, kept between runs")
     parser.add_argument("--roundtrip", type=int, default=200,
                         help="/paper show round trips through the Discord double (0: skip)")
     parser.add_argument("--feed", type=Path, default=DEFAULT_FEED,

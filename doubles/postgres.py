@@ -56,9 +56,15 @@ def free_port() -> int:
 class PostgresCluster:
     """A PostgreSQL server of the test session's own, on 127.0.0.1, trusted without a password."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, keep: Path | None = None) -> None:
+        """``keep``: a folder whose cluster outlives this object (made there on first use, started
+        again later), for a benchmark whose data takes minutes to load; else a temp folder that
+        :meth:`stop` removes."""
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="paperboy-pg-"))
+        self.kept = keep is not None
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+        self.root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="paperboy-pg-"))
         self.data = self.root / "data"
         self.port = 0
         self._names = itertools.count(1)
@@ -81,8 +87,10 @@ class PostgresCluster:
 
     def start(self) -> None:
         """initdb and start the server; a RuntimeError saying why when it cannot."""
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--locale=C", "--no-sync")
+        if not (self.data / "PG_VERSION").exists():
+            shutil.rmtree(self.data, ignore_errors=True)  # an initdb that did not finish
+            self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                      "-E", "UTF8", "--locale=C", "--no-sync")
         for attempt in range(3):  # a free port may be taken between the probe and the start
             self.port = free_port()
             options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"
@@ -103,8 +111,10 @@ class PostgresCluster:
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError, OSError, subprocess.TimeoutExpired):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
+                      "fast" if self.kept else "immediate", "-w", "stop")
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -120,6 +130,33 @@ class PostgresCluster:
         finally:
             await connection.close()
         return self.url(name)
+
+
+def start_bench_cluster(engine: str | None,
+                        keep: Path | None = None) -> tuple[str, PostgresCluster | None, str]:
+    """For a benchmark measuring SQLite and/or PostgreSQL (``engine``: "sqlite", "postgresql",
+    "both", or None for both when PostgreSQL can run): the engines it measures, the started server
+    (None for SQLite alone), and a note saying why PostgreSQL is left out. PostgreSQL asked for by
+    name and not available is a SystemExit(2) with the reason."""
+    if engine == "sqlite":
+        return "sqlite", None, ""
+    bindir = find_bindir()
+    if bindir is None or not (bindir / "initdb").exists():
+        problem = ("PostgreSQL is not installed (no initdb/pg_ctl; Debian: apt-get install postgresql, "
+                   f"or set ${BINDIR_ENV})")
+    else:
+        cluster = PostgresCluster(bindir, keep)
+        try:
+            cluster.start()
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            cluster.stop()
+            problem = f"PostgreSQL ({bindir}) could not be started: {exc}"
+        else:
+            return engine or "both", cluster, ""
+    if engine is not None:
+        print(f"SKIP: {problem}")
+        raise SystemExit(2)
+    return "sqlite", None, f"note: SQLite only: {problem}"
 
 
 _STARTED: dict[str, Any] = {}
