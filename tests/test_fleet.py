@@ -139,5 +139,11 @@ async def test_claims_come_in_batches_and_skip_live_claimants(tmp_path: Path) ->
         assert await dead.heartbeat() == 1  # (it does not count itself: it is dead as far as this host knows)
         await mine.heartbeat()
         assert [m.holder for m in await mine.members()] == [mine.holder]  # a killed process's share goes back
+        for fleet in (mine, other):
+            await fleet.release_all(first | second | {5, 6})
+        await other.heartbeat()
+        assert await mine.heartbeat() == 2  # two: batches shrink to half an even share of what is left
+        assert len(await mine.claim_some(channels, per_second=100.0)) == 50  # not 500 s of sending
+        assert len(await mine.claim_some(channels[:60], per_second=100.0)) == 25  # never under 25
     finally:
         await store.close()

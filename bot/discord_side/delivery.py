@@ -123,22 +123,41 @@ class Dispatcher:
             return
 
     async def run_due(self) -> DeliveryReport:
-        """Deliver what is due now (or unsent); a fleet claims a batch at a time, until none is left."""
+        """Deliver what is due now (or unsent); a fleet claims a batch at a time, until none is left.
+
+        In a fleet the next batch is claimed and started while the last one still sends, so the
+        pacer always has a request waiting: the pause between batches (reading what is due,
+        claiming it, building its digests) would otherwise leave this process's share unused."""
         async with self._run_lock:
-            report, tried = DeliveryReport(), set[int]()  # a channel that failed waits for the next run
-            while not self.stopping:
+            if self.fleet is None:
                 now = self.clock().isoformat(timespec="seconds")
-                channels = [c for c in await self.store.due_channels(now) if c.channel_id not in tried]
-                if self.fleet is None:
-                    return await self._deliver(channels)
-                pace = self.sender.requests_per_second
-                if not (claimed := await self.fleet.claim_some([c.channel_id for c in channels], pace)):
-                    break
-                tried |= claimed  # another process may have delivered one since the listing: read again
-                channels = [c for c in await self.store.due_channels(now) if c.channel_id in claimed]
-                await self.fleet.release_all(claimed - {c.channel_id for c in channels})
-                report.add(await self._deliver(channels))
+                return await self._deliver(await self.store.due_channels(now))
+            report, tried = DeliveryReport(), set[int]()  # a channel that failed waits for the next run
+            sending: asyncio.Task[DeliveryReport] | None = None
+            try:
+                while not self.stopping and (batch := await self._claim_batch(self.fleet, tried)) is not None:
+                    started = asyncio.create_task(self._deliver(batch))
+                    if sending is not None:
+                        report.add(await sending)
+                    sending = started
+                if sending is not None:
+                    report.add(await sending)
+            finally:
+                if sending is not None and not sending.done():  # cancelled: the batch's claims expire
+                    sending.cancel()
             return report
+
+    async def _claim_batch(self, fleet: Fleet, tried: set[int]) -> list[ChannelSettings] | None:
+        """Claim the next batch of due channels not tried in this run; None when none is left."""
+        now = self.clock().isoformat(timespec="seconds")
+        channels = [c for c in await self.store.due_channels(now) if c.channel_id not in tried]
+        if not (claimed := await fleet.claim_some([c.channel_id for c in channels],
+                                                  self.sender.requests_per_second)):
+            return None
+        tried |= claimed  # another process may have delivered one since the listing: read again
+        channels = [c for c in await self.store.due_channels(now) if c.channel_id in claimed]
+        await fleet.release_all(claimed - {c.channel_id for c in channels})
+        return channels
 
     async def run_now(self, channel_id: int) -> DeliveryReport:
         """``/digest now``: resume a paused channel and deliver what it has, whatever the time."""

@@ -17,9 +17,10 @@ taken and renewed in the store's own transactions.
   dead on this host); the next process to claim the channel resumes its outbox, and the nonces and
   the history check keep every message exactly once.
 * A process claims the due channels a batch at a time (:meth:`Fleet.claim_some`: about
-  :data:`CLAIM_BATCH_SECONDS` of sending at its pace) and claims the next batch once it has sent
-  one, so the fleet shares a burst of due digests by how fast each process gets through its part,
-  and no claim waits minutes for its turn (bench/fleet.py measures it).
+  :data:`CLAIM_BATCH_SECONDS` of sending at its pace, smaller as the due channels run out) and
+  claims the next batch while it sends the last (``bot.discord_side.delivery.Dispatcher``), so the
+  fleet shares a burst of due digests by how fast each process gets through its part, its pacer
+  never waits for a claim, and no claim waits minutes for its turn (bench/fleet.py measures it).
 """
 
 from __future__ import annotations
@@ -193,11 +194,16 @@ class Fleet:
                 others[lease.holder] = lease.holder != self.holder and not died_here(lease.holder)
             if others[lease.holder]:
                 busy.add(int(lease.name[len(DIGEST_PREFIX):]))
+        free = [c for c in channel_ids if c not in busy]
+        # Smaller batches as the work runs out (half of an even share of what is left), so the
+        # processes finish together instead of one sending its last full batch alone.
+        if per_second > 0:
+            limit = min(limit, max(CLAIM_BATCH_MIN, math.ceil(len(free) / (2 * self._size))))
         claimed: set[int] = set()
-        for channel_id in channel_ids:
+        for channel_id in free:
             if len(claimed) >= limit:
                 break
-            if channel_id not in busy and await self.claim(channel_id):
+            if await self.claim(channel_id):
                 claimed.add(channel_id)
         return claimed
 
