@@ -8,7 +8,9 @@ as tsquery syntax. The ranking is the SQLite store's (see :mod:`storage.postgres
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Iterable
 
 from storage.models import StoredPaper, StoredSummary
@@ -23,6 +25,7 @@ TITLE_WINDOW = 300  # newest titles holding every word
 PHRASE_WINDOW = 100  # newest titles starting with the words
 RELAXED_WINDOW = 200  # newest titles holding a group of the rarest words (typo fallback)
 DOCS_CAP = 20_000  # a title word's frequency is counted up to this (beyond, it is common anyway)
+COMMON_WORDS_SECONDS = 600.0  # how long the statistics of the most common title words are used
 _ID_PREFIX = re.compile(r"^(?:arxiv:\s*)?(?:\d{2,4}(?:\.\d{0,5})?|[a-z-]+(?:\.[a-z]{2})?/\d{0,7})$",
                         re.IGNORECASE)
 _NEWEST_FIRST = " ORDER BY coalesce(edited_at, '') DESC, id DESC"
@@ -108,18 +111,52 @@ class LookupMixin(PostgresBase):
 
     async def _title_docs(self, words: list[str]) -> dict[str, int]:
         """How many titles hold each word (0: none; counted up to :data:`DOCS_CAP`), remembered
-        for a while (:class:`storage.sqlite.known_item.TermCache`)."""
+        for a while (:class:`storage.sqlite.known_item.TermCache`).
+
+        Counting reads a row per title that holds the word (a tsvector match is checked on the
+        row), hundreds of milliseconds for a common word on a million papers. So the words
+        ANALYZE found most common (``pg_stats.most_common_elems`` of the title vectors, with
+        their share of titles) take their count from there; only the rarer ones are counted,
+        and those are few rows each."""
         cache: TermCache = self.__dict__.setdefault("_title_terms", TermCache())
         docs, missing = cache.known(words)
         if missing:
+            common, rarest = await self._common_title_words()
             read: dict[str, int] = {}
             for word in missing:
+                if word in common:
+                    read[word] = min(DOCS_CAP, common[word])
+                    continue
                 read[word] = await self._scalar(
                     "SELECT count(*) FROM (SELECT 1 FROM papers WHERE title_search @@"
-                    " plainto_tsquery('simple', $1) LIMIT $2) hits", word, DOCS_CAP)
+                    " plainto_tsquery('simple', $1) LIMIT $2) hits", word, min(DOCS_CAP, rarest))
             cache.remember(read)
             docs.update(read)
         return docs
+
+    async def _common_title_words(self) -> tuple[dict[str, int], int]:
+        """(the title words ANALYZE counts as most common, with their estimated counts; the most a
+        word outside them can have, as far as counting needs to go), read again every
+        :data:`COMMON_WORDS_SECONDS`. Without statistics yet: none, and every word is counted."""
+        cached = self.__dict__.get("_common_words")
+        if cached is not None and time.monotonic() - cached[0] < COMMON_WORDS_SECONDS:
+            return cached[1], cached[2]
+        row = await self._fetchrow(
+            "SELECT s.most_common_elems::text::text[] AS words, s.most_common_elem_freqs AS freqs,"
+            " c.reltuples FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename"
+            " AND c.relnamespace = to_regnamespace(s.schemaname)"
+            " WHERE s.schemaname = current_schema() AND s.tablename = 'papers'"
+            " AND s.attname = 'title_search'")
+        common: dict[str, int] = {}
+        rarest = DOCS_CAP
+        if row is not None and row["words"] and row["freqs"] and row["reltuples"] > 0:
+            titles = float(row["reltuples"])
+            # most_common_elem_freqs: one share per word, then the minimum, the maximum and
+            # the share of NULLs; a word that is not listed is rarer than the minimum.
+            common = {w: round(f * titles) for w, f in zip(row["words"], row["freqs"], strict=False)}
+            rarest = max(1, math.ceil(float(row["freqs"][len(row["words"])]) * titles) + 1)
+        self.__dict__["_common_words"] = (time.monotonic(), common, rarest)
+        return common, rarest
 
     async def autocomplete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(arxiv_id, title) for what is being typed: an id prefix, or title words (newest first)."""
