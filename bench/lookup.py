@@ -398,10 +398,11 @@ async def _copy_to_postgres(cluster: PostgresCluster, path: Path, rebuild: bool)
     finally:
         await connection.close()
     vacuumed = time.perf_counter() - started
+    rows = sum(t.copied for t in report.tables)
     marker.write_text(json.dumps({"source": source, "copy_seconds": copied, "vacuum_seconds": vacuumed,
-                                  "rows": sum(t.copied for t in report.tables), "at": time.strftime("%Y-%m-%d %H:%M:%S")}))
-    return url, (f"copied now by migrate-store in {copied:.0f} s ({sum(t.copied for t in report.tables):,} rows), "
-                 f"VACUUM ANALYZE {vacuumed:.0f} s")
+                                  "rows": rows, "at": time.strftime("%Y-%m-%d %H:%M:%S")}))
+    return url, (f"copied now by migrate-store in {copied:.0f} s ({rows:,} rows),"
+                 f" VACUUM ANALYZE {vacuumed:.0f} s")
 
 
 def read_through(paths: list[Path]) -> tuple[int, float]:
