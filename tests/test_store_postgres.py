@@ -208,3 +208,40 @@ async def test_programming_errors_are_not_dressed_up(url: str) -> None:
         assert store._now() - datetime.now(UTC) < timedelta(seconds=5)
     finally:
         await store.close()
+
+
+async def test_common_title_words_are_counted_from_the_statistics(url: str) -> None:
+    """A common word's count comes from ANALYZE's statistics (reading a row per title that holds
+    it is what made search slow on a million papers); a rarer word is still counted, so a word no
+    title holds stays unknown, and before any ANALYZE every word is counted."""
+    store = await open_postgres(url)
+    try:
+        papers = [PaperRecord(f"2411.{n:05d}", 1, f"Graph model rare{n % 300}", ["A. Author"],
+                              "Abstract.", ["cs.LG"]) for n in range(600)]
+        await store.store_papers(papers)
+        before = await store._title_docs(["graph", "rare5", "nowhere"])
+        assert before == {"graph": 600, "rare5": 2, "nowhere": 0}  # no statistics yet: all counted
+        # Statistics of 10 words or so (as on a big store, where the rare words are left out).
+        await store._execute("ALTER TABLE papers ALTER COLUMN title_search SET STATISTICS 1")
+        await store._execute("ANALYZE papers")
+        fresh = await open_postgres(url)  # a process started after the ANALYZE
+        try:
+            common, rarest = await fresh._common_title_words()
+            assert common["graph"] == 600 and common["model"] == 600 and "rare5" not in common
+            assert rarest > 2  # counting a rarer word stops there
+            assert await fresh._title_docs(["graph", "rare5", "nowhere"]) == {
+                "graph": 600, "rare5": 2, "nowhere": 0}
+            counted: list[str] = []
+            original = fresh._scalar
+
+            async def spy(sql: str, *params: object) -> int:
+                counted.append(str(params[0]) if params else "")
+                return await original(sql, *params)
+
+            fresh._scalar = spy  # type: ignore[method-assign]
+            await fresh._title_docs(["model", "rare7"])
+            assert counted == ["rare7"]  # the common word was not counted row by row
+        finally:
+            await fresh.close()
+    finally:
+        await store.close()
