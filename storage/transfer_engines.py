@@ -134,7 +134,11 @@ async def migrate_store(source_path: str | Path, target_url: str, *, sample: int
                                  f"until {until}; stop the bot first (or wait until then)")
         target = await open_postgres(target_url, clock=clock, pool_size=2)
         try:
-            return await _transfer(source, target, sample, seed, now)
+            report = await _transfer(source, target, sample, seed, now)
+            # Statistics now, not at autovacuum's leisure: search reads its common words' counts
+            # from them (storage.postgres.lookup), and the planner its estimates.
+            await target._execute("ANALYZE")
+            return report
         finally:
             await target.close()
     finally:
