@@ -418,6 +418,24 @@ def read_through(paths: list[Path]) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
+async def prewarm(url: str) -> str:
+    """Load the papers' table and indexes into PostgreSQL's own buffers (pg_prewarm, shipped with
+    the server), as they are on a server that has answered searches for a while; what it did."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        blocks = await connection.fetchval(
+            "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
+            " AND c.relkind IN ('r', 'i') AND (c.relname = 'papers' OR c.relname LIKE 'papers_%')")
+    except asyncpg.PostgresError as exc:
+        return f"no prewarm ({exc})"
+    finally:
+        await connection.close()
+    return f"pg_prewarm read {int(blocks or 0) * 8192 / 2**30:.2f} GiB of the papers' table and indexes"
+
+
 def store_kinds(store: Store, engine: str, queries: dict[str, list[Any]], known: list[KnownItem], seed: int,
                 like_db: aiosqlite.Connection | None) -> list[Kind]:
     """Every timed lookup of one store; with ``like_db``, the LIKE baselines beside them."""
@@ -730,7 +748,8 @@ async def run(args: argparse.Namespace) -> int:
         print(f"  warning: the cached file has {papers:,} papers, not {args.papers:,}")
 
     queries = make_queries(model, ids, args.queries + args.warmup, args.seed)
-    engines, cluster, note = start_bench_cluster(args.engine, keep=pg_folder(args.papers, args.seed))
+    engines, cluster, note = start_bench_cluster(args.engine, keep=pg_folder(args.papers, args.seed),
+                                                 settings={"shared_buffers": args.pg_shared_buffers})
     if note:
         print(note)
     store = await open_store(path)
@@ -747,6 +766,9 @@ async def run(args: argparse.Namespace) -> int:
             kinds += store_kinds(pg_store, "postgresql", queries, known, args.seed, None)
         warmed, warming = read_through([path] + ([cluster.data / "base"] if cluster is not None else []))
         print(f"caches: {warmed / 2**30:.2f} GiB of store files read once beforehand ({warming:.0f} s)")
+        if cluster is not None:
+            warm = await prewarm(cluster.url("lookup"))
+            print(f"  PostgreSQL: shared_buffers {args.pg_shared_buffers}; {warm}")
         load_before = loadavg()
         probe_before = cpu_probe()
         started = time.perf_counter()
@@ -885,6 +907,8 @@ def main() -> None:
     parser.add_argument("--like-budget", type=float, default=30.0, help="seconds of LIKE baseline per kind")
     parser.add_argument("--like-min", type=int, default=10, help="LIKE queries per kind at least")
     parser.add_argument("--seed", type=int, default=20241128)
+    parser.add_argument("--pg-shared-buffers", default="2GB",
+                        help="PostgreSQL's shared_buffers (default 128MB, holds 3%% of a 1M-paper store)")
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default=None,
                         help="store engine(s) to time (default: both when PostgreSQL's binaries are found, "
                              "else sqlite); PostgreSQL gets a copy of the SQLite store, kept between runs")

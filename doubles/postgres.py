@@ -56,11 +56,14 @@ def free_port() -> int:
 class PostgresCluster:
     """A PostgreSQL server of the test session's own, on 127.0.0.1, trusted without a password."""
 
-    def __init__(self, bindir: Path, keep: Path | None = None) -> None:
+    def __init__(self, bindir: Path, keep: Path | None = None,
+                 settings: dict[str, str] | None = None) -> None:
         """``keep``: a folder whose cluster outlives this object (made there on first use, started
         again later), for a benchmark whose data takes minutes to load; else a temp folder that
-        :meth:`stop` removes."""
+        :meth:`stop` removes. ``settings``: server settings beyond the defaults (a benchmark's
+        ``shared_buffers``)."""
         self.bindir = bindir
+        self.settings = dict(settings or {})
         self.kept = keep is not None
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
@@ -95,7 +98,8 @@ class PostgresCluster:
             self.port = free_port()
             options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"
                        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                       " -c max_connections=200")
+                       " -c max_connections=200"
+                       + "".join(f" -c {name}={value}" for name, value in self.settings.items()))
             try:
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
                           str(self.root / "server.log"), "-w", "-t", "60", "-o", options, "start")
@@ -132,8 +136,8 @@ class PostgresCluster:
         return self.url(name)
 
 
-def start_bench_cluster(engine: str | None,
-                        keep: Path | None = None) -> tuple[str, PostgresCluster | None, str]:
+def start_bench_cluster(engine: str | None, keep: Path | None = None,
+                        settings: dict[str, str] | None = None) -> tuple[str, PostgresCluster | None, str]:
     """For a benchmark measuring SQLite and/or PostgreSQL (``engine``: "sqlite", "postgresql",
     "both", or None for both when PostgreSQL can run): the engines it measures, the started server
     (None for SQLite alone), and a note saying why PostgreSQL is left out. PostgreSQL asked for by
@@ -145,7 +149,7 @@ def start_bench_cluster(engine: str | None,
         problem = ("PostgreSQL is not installed (no initdb/pg_ctl; Debian: apt-get install postgresql, "
                    f"or set ${BINDIR_ENV})")
     else:
-        cluster = PostgresCluster(bindir, keep)
+        cluster = PostgresCluster(bindir, keep, settings)
         try:
             cluster.start()
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
