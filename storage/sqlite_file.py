@@ -36,8 +36,10 @@ class StoreFile:
     new: bool
 
 
-def check_store_file(path: str | Path, newest_version: int) -> StoreFile:
-    """Refuse any path that is not (or cannot become) a usable Paperboy store; never writes."""
+def check_store_file(path: str | Path, newest_version: int, *, to_write: bool = True) -> StoreFile:
+    """Refuse any path that is not (or cannot become) a usable Paperboy store; never writes.
+    ``to_write=False``: the store is only to be read (migrate-store's source), so a read-only
+    file is fine."""
     target = Path(path).expanduser().absolute()
     if target.is_dir():
         raise StoreError(f"store {target} is a directory, not a file: set storage.path to a file "
@@ -59,7 +61,8 @@ def check_store_file(path: str | Path, newest_version: int) -> StoreFile:
         raise _foreign(target, f"its application id is {application_id:#010x}")
     if application_id == 0:
         _check_unmarked(target, newest_version)
-    _check_writable(target)
+    if to_write:
+        _check_writable(target)
     return StoreFile(target, new=False)
 
 

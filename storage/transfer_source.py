@@ -108,7 +108,7 @@ class SourceStore:
         """Open the store at ``path`` for reading; a :class:`StoreError` when it is not an SQLite
         Paperboy store of this version's schema. Blocking: call it in a thread."""
         newest = newest_version()
-        checked = check_store_file(path, newest)  # refuses a foreign file without writing to it
+        checked = check_store_file(path, newest, to_write=False)  # refuses a foreign file untouched
         target = checked.path
         if checked.new:
             raise StoreError(f"no store at {target} (an absent or empty file): nothing to migrate")

@@ -213,6 +213,22 @@ async def test_a_second_run_changes_nothing(source: Config, target: str) -> None
     assert _hash(source.storage.path) == before
 
 
+async def test_a_read_only_source_is_migrated(source: Config, target: str) -> None:
+    """The source is only read: a store its owner made read-only (a snapshot, a mounted backup)
+    moves like any other, and stays as it was."""
+    path = Path(source.storage.path)
+    before = _hash(path)
+    path.chmod(0o444)
+    try:
+        report = await migrate_store(path, target)
+        with pytest.raises(StoreError, match="read-only"):  # the bot itself still needs to write
+            await open_store(path)
+    finally:
+        path.chmod(0o644)
+    assert report.verified and sum(t.copied for t in report.tables) > 0
+    assert _hash(path) == before
+
+
 async def test_a_target_with_another_stores_rows_is_refused_untouched(source: Config, target: str) -> None:
     other = await open_store(target)
     try:
