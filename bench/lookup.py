@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import aiosqlite  # noqa: E402
+import asyncpg  # noqa: E402
 import roundtrip  # noqa: E402  (bench/roundtrip.py, beside this file)
 
 from doubles.postgres import PostgresCluster, start_bench_cluster  # noqa: E402
@@ -353,25 +354,26 @@ def pg_folder(papers: int, seed: int) -> Path:
     return Path(tempfile.gettempdir()) / f"paperboy-bench-lookup-pg-{papers}-s{seed}-g{GENERATOR_VERSION}"
 
 
-async def load_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
-    """The URL of a PostgreSQL database holding the SQLite store at ``path``, copied by
-    ``paperboy migrate-store``'s own code (then VACUUM ANALYZE, as after any bulk load), or kept
-    from an earlier run of the same file; and a line saying which."""
-    import asyncpg
-
-    url, loaded = await _copy_to_postgres(cluster, path, rebuild)
+async def _sql(url: str, statement: str) -> Any:
+    """Run one statement on its own connection (set-up, not timing); its first value."""
     connection = await asyncpg.connect(url)
     try:
-        size = await connection.fetchval("SELECT pg_database_size(current_database())")
-        version = await connection.fetchval("SHOW server_version")
+        return await connection.fetchval(statement)
     finally:
         await connection.close()
+
+
+async def load_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
+    """The URL of a PostgreSQL database holding the SQLite store at ``path``, copied by
+    ``paperboy migrate-store``'s own code (which ends with ANALYZE; then VACUUM, as after any bulk
+    load), or kept from an earlier run of the same file; and a line saying which."""
+    url, loaded = await _copy_to_postgres(cluster, path, rebuild)
+    size = await _sql(url, "SELECT pg_database_size(current_database())")
+    version = await _sql(url, "SHOW server_version")
     return url, f"{size / 2**30:.2f} GiB, server {version}; {loaded}"
 
 
 async def _copy_to_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
-    import asyncpg
-
     marker = cluster.root / "lookup.json"
     source = {"path": str(path), "size": path.stat().st_size, "mtime": path.stat().st_mtime}
     url = cluster.url("lookup")
@@ -379,30 +381,21 @@ async def _copy_to_postgres(cluster: PostgresCluster, path: Path, rebuild: bool)
         earlier = json.loads(marker.read_text())
         if earlier.get("source") == source:
             return url, (f"reused (copied by migrate-store in {earlier['copy_seconds']:.0f} s, "
-                         f"VACUUM ANALYZE {earlier['vacuum_seconds']:.0f} s, at {earlier['at']})")
+                         f"VACUUM {earlier['vacuum_seconds']:.0f} s, at {earlier['at']})")
     marker.unlink(missing_ok=True)
-    admin = await asyncpg.connect(cluster.url())
-    try:
-        await admin.execute("DROP DATABASE IF EXISTS lookup")
-        await admin.execute("CREATE DATABASE lookup TEMPLATE template0")
-    finally:
-        await admin.close()
+    await _sql(cluster.url(), "DROP DATABASE IF EXISTS lookup")
+    await _sql(cluster.url(), "CREATE DATABASE lookup TEMPLATE template0")
     print(f"copying {path} into PostgreSQL with migrate-store ...", flush=True)
     started = time.perf_counter()
     report = await migrate_store(path, url)
     copied = time.perf_counter() - started
     started = time.perf_counter()
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
+    await _sql(url, "VACUUM")
     vacuumed = time.perf_counter() - started
     rows = sum(t.copied for t in report.tables)
     marker.write_text(json.dumps({"source": source, "copy_seconds": copied, "vacuum_seconds": vacuumed,
                                   "rows": rows, "at": time.strftime("%Y-%m-%d %H:%M:%S")}))
-    return url, (f"copied now by migrate-store in {copied:.0f} s ({rows:,} rows),"
-                 f" VACUUM ANALYZE {vacuumed:.0f} s")
+    return url, f"copied now by migrate-store in {copied:.0f} s ({rows:,} rows), VACUUM {vacuumed:.0f} s"
 
 
 def read_through(paths: list[Path]) -> tuple[int, float]:
@@ -421,18 +414,13 @@ def read_through(paths: list[Path]) -> tuple[int, float]:
 async def prewarm(url: str) -> str:
     """Load the papers' table and indexes into PostgreSQL's own buffers (pg_prewarm, shipped with
     the server), as they are on a server that has answered searches for a while; what it did."""
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
     try:
-        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        blocks = await connection.fetchval(
-            "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
+        await _sql(url, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        blocks = await _sql(
+            url, "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
             " AND c.relkind IN ('r', 'i') AND (c.relname = 'papers' OR c.relname LIKE 'papers_%')")
     except asyncpg.PostgresError as exc:
         return f"no prewarm ({exc})"
-    finally:
-        await connection.close()
     return f"pg_prewarm read {int(blocks or 0) * 8192 / 2**30:.2f} GiB of the papers' table and indexes"
 
 

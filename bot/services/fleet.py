@@ -185,8 +185,6 @@ class Fleet:
         """Claim the next batch of these channels: about :data:`CLAIM_BATCH_SECONDS` of sending at
         ``per_second`` (0: no pacing, all of them). Channels a live process has claimed are skipped
         by one reading of the claims, not one refused claim each."""
-        limit = max(CLAIM_BATCH_MIN, math.ceil(per_second * CLAIM_BATCH_SECONDS)) if per_second > 0 \
-            else sys.maxsize
         others: dict[str, bool] = {}  # holder -> another process that runs (died_here once each)
         busy: set[int] = set()
         for lease in await self.claims():
@@ -197,8 +195,9 @@ class Fleet:
         free = [c for c in channel_ids if c not in busy]
         # Smaller batches as the work runs out (half of an even share of what is left), so the
         # processes finish together instead of one sending its last full batch alone.
-        if per_second > 0:
-            limit = min(limit, max(CLAIM_BATCH_MIN, math.ceil(len(free) / (2 * self._size))))
+        limit = max(CLAIM_BATCH_MIN, min(math.ceil(per_second * CLAIM_BATCH_SECONDS),
+                                         math.ceil(len(free) / (2 * self._size)))) if per_second > 0 \
+            else sys.maxsize
         claimed: set[int] = set()
         for channel_id in free:
             if len(claimed) >= limit:
