@@ -226,9 +226,12 @@ async def test_common_title_words_are_counted_from_the_statistics(url: str) -> N
         await store._execute("ANALYZE papers")
         fresh = await open_postgres(url)  # a process started after the ANALYZE
         try:
-            common, rarest = await fresh._common_title_words()
-            assert common["graph"] == 600 and common["model"] == 600 and "rare5" not in common
-            assert rarest > 2  # counting a rarer word stops there
+            statistics = await fresh._search_statistics()
+            assert statistics is not None
+            assert statistics.listed_count("title_search", "graph") == 600
+            assert statistics.listed_count("title_search", "model") == 600
+            assert statistics.listed_count("title_search", "rare5") is None
+            assert statistics.unlisted_bound("title_search") > 2  # counting a rarer word stops there
             assert await fresh._title_docs(["graph", "rare5", "nowhere"]) == {
                 "graph": 600, "rare5": 2, "nowhere": 0}
             counted: list[str] = []
@@ -243,5 +246,36 @@ async def test_common_title_words_are_counted_from_the_statistics(url: str) -> N
             assert counted == ["rare7"]  # the common word was not counted row by row
         finally:
             await fresh.close()
+    finally:
+        await store.close()
+
+
+async def test_every_read_plan_returns_the_same_papers(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store picks how each search read runs (walk the ids or take the bitmap, see
+    storage/postgres/plans.py): only the time may differ, never the papers, with or without a
+    category; and the planner's settings are its own again after the search."""
+    from storage.postgres.plans import Plan, SearchStatistics
+
+    store = await open_postgres(url)
+    try:
+        papers = [PaperRecord(f"2411.{n:05d}", 1, f"Graph {'deep ' if n % 3 else ''}model number{n % 40}",
+                              ["A. Author"], f"Learning {'sparse ' if n % 7 == 0 else ''}graphs.",
+                              ["cs.LG" if n % 2 else "math.CO"]) for n in range(900)]
+        await store.store_papers(papers)
+        await store._execute("ANALYZE papers")
+        assert await store._search_statistics() is not None  # (cached from here on)
+        queries = [("graph", None), ("deep model", "cs.LG"), ("sparse graphs", "math"), ("number7", None),
+                   ("graph model number12", "math"), ("learning", "math.CO")]
+        seen: dict[Plan, list[list[str]]] = {}
+        for plan in Plan:
+            monkeypatch.setattr(SearchStatistics, "plan", lambda *args, plan=plan: plan)
+            seen[plan] = [[p.arxiv_id for p in await store.search_papers(q, category=c, limit=50)]
+                          for q, c in queries]
+        assert seen[Plan.WALK] == seen[Plan.BITMAP] == seen[Plan.PLANNER]
+        assert all(seen[Plan.WALK])  # every query found something
+        settings = await store._fetchrow("SELECT current_setting('enable_bitmapscan') AS b,"
+                                         " current_setting('enable_indexscan') AS i,"
+                                         " current_setting('enable_seqscan') AS s")
+        assert settings is not None and tuple(settings) == ("on", "on", "on")
     finally:
         await store.close()

@@ -42,6 +42,10 @@ LOCK_NAMESPACE = 0x50424F59  # "PBOY": the first key of every advisory lock the 
 MIGRATION_LOCK = 0  # the second key: migrations
 TOPICS_LOCK = 1  # the second key: adding topics (their order stamps must only grow)
 POOL_SIZE = 10
+# Every statement is planned for its own parameters: asyncpg prepares each statement once per
+# connection, and after five runs PostgreSQL may keep one generic plan for all of them. For a
+# search, whose words may match ten papers or half a million, one plan for all is seconds wrong.
+SERVER_SETTINGS = {"application_name": "paperboy", "plan_cache_mode": "force_custom_plan"}
 
 _CURRENT: ContextVar[tuple[object, Any] | None] = ContextVar("paperboy_pg_transaction", default=None)
 
@@ -107,7 +111,7 @@ class PostgresBase:
         server cannot be reached or the database is not (and cannot become) a Paperboy store."""
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size,
-                                             server_settings={"application_name": "paperboy"})
+                                             server_settings=SERVER_SETTINGS)
         except (OSError, asyncpg.PostgresError, asyncpg.exceptions.InterfaceError) as exc:
             hint = operator_problem(exc) or "check storage.url"
             raise StoreError(f"store {shown_url(url)} cannot be opened: {exc} ({hint})") from None

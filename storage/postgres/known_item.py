@@ -47,6 +47,14 @@ class Relaxed:
             params.append(" ".join(self.words))
         return " AND ".join(conditions) or "false", params
 
+    def query(self, window: int) -> CandidateQuery:
+        """The candidate read of this relaxed title query (its papers miss a query word); a
+        start is read through the titles' B-tree, else its words are in the title vector."""
+        condition, params = self.where(1)
+        words = [] if self.start is not None else [w for p in self.phrases for w in p.split()] + [*self.words]
+        return CandidateQuery(condition, params, window, full=False,
+                              column="title_search" if words else None, words=words)
+
 
 def starts_with(n: int) -> str:
     """Titles whose words start with parameter ``$n``'s words (whole words, in order)."""
@@ -80,6 +88,8 @@ class CandidateQuery:
     params: list[Any] = field(default_factory=list)
     window: int = 100
     full: bool = True
+    column: str | None = None  # the vector the condition matches every one of ``words`` in, if any
+    words: list[str] = field(default_factory=list)  # (to choose its plan: storage.postgres.plans)
 
     def sql(self, category: str | None) -> tuple[str, list[Any]]:
         """The query for the newest ``window`` matches (with the category filter, if any)."""

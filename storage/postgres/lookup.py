@@ -8,7 +8,6 @@ as tsquery syntax. The ranking is the SQLite store's (see :mod:`storage.postgres
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from collections.abc import Iterable
 from storage.models import StoredPaper, StoredSummary
 from storage.postgres.base import PostgresBase, Row
 from storage.postgres.known_item import CandidateQuery, fallback_queries, starts_with
+from storage.postgres.plans import PLAN_SETTINGS, STATISTICS_COLUMNS, Plan, SearchStatistics, element_shares
 from storage.postgres.rows import stored_paper, stored_summary
 from storage.postgres.search import prefix_terms, search_terms
 from storage.sqlite.known_item import Candidate, Ranker, TermCache, idf, tokens
@@ -25,7 +25,7 @@ TITLE_WINDOW = 300  # newest titles holding every word
 PHRASE_WINDOW = 100  # newest titles starting with the words
 RELAXED_WINDOW = 200  # newest titles holding a group of the rarest words (typo fallback)
 DOCS_CAP = 20_000  # a title word's frequency is counted up to this (beyond, it is common anyway)
-COMMON_WORDS_SECONDS = 600.0  # how long the statistics of the most common title words are used
+STATISTICS_SECONDS = 600.0  # how long what ANALYZE found of the searched columns is used
 _ID_PREFIX = re.compile(r"^(?:arxiv:\s*)?(?:\d{2,4}(?:\.\d{0,5})?|[a-z-]+(?:\.[a-z]{2})?/\d{0,7})$",
                         re.IGNORECASE)
 _NEWEST_FIRST = " ORDER BY coalesce(edited_at, '') DESC, id DESC"
@@ -75,36 +75,51 @@ class LookupMixin(PostgresBase):
         if terms is None:
             return []
         title_words = tokens(terms)
+        words = terms.split()
         found: dict[int, Candidate] = {}
-        if title_words:
-            await self._candidates(found, CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW), category)
-            await self._candidates(found, CandidateQuery(
-                "title_search @@ plainto_tsquery('simple', $1)", [terms], TITLE_WINDOW), category)
-        await self._candidates(found, CandidateQuery(
-            "search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW), category)
-        docs = await self._title_docs(title_words)
-        papers = max(1, await self._scalar("SELECT coalesce(max(id), 0) FROM papers"))
-        unknown = {w for w in title_words if not docs.get(w)}
-        ranker = Ranker(title_words, {w: idf(docs.get(w, 0), papers) for w in title_words},
-                        {w for w in title_words if len(title_words) >= 4 or w in unknown})
-        if title_words and (unknown or len(title_words) >= 4) and not _aligned(found, ranker, 3):
-            for relaxed in fallback_queries(title_words, docs, papers):
-                condition, params = relaxed.where(1)
-                await self._candidates(found, CandidateQuery(condition, params, RELAXED_WINDOW, full=False),
+        async with self._transaction():  # one connection: each read's plan is set on it
+            if title_words:
+                await self._candidates(found, CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW),
                                        category)
-                if _aligned(found, ranker, 2):
-                    break
-        ranked = sorted(filter(ranker.tolerated, found.values()), key=ranker.key, reverse=True)
-        best = [c.rowid for c in ranked[:limit]]
-        rows = await self._fetch("SELECT * FROM papers WHERE id = ANY($1::bigint[])", best)
+                await self._candidates(found, CandidateQuery(
+                    "title_search @@ plainto_tsquery('simple', $1)", [terms], TITLE_WINDOW,
+                    column="title_search", words=words), category)
+            await self._candidates(found, CandidateQuery(
+                "search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW,
+                column="search", words=words), category)
+            docs = await self._title_docs(title_words)
+            papers = max(1, await self._scalar("SELECT coalesce(max(id), 0) FROM papers"))
+            unknown = {w for w in title_words if not docs.get(w)}
+            ranker = Ranker(title_words, {w: idf(docs.get(w, 0), papers) for w in title_words},
+                            {w for w in title_words if len(title_words) >= 4 or w in unknown})
+            if title_words and (unknown or len(title_words) >= 4) and not _aligned(found, ranker, 3):
+                for relaxed in fallback_queries(title_words, docs, papers):
+                    await self._candidates(found, relaxed.query(RELAXED_WINDOW), category)
+                    if _aligned(found, ranker, 2):
+                        break
+            ranked = sorted(filter(ranker.tolerated, found.values()), key=ranker.key, reverse=True)
+            best = [c.rowid for c in ranked[:limit]]
+            rows = await self._fetch("SELECT * FROM papers WHERE id = ANY($1::bigint[])", best)
         by_id = {int(row["id"]): stored_paper(row) for row in rows}
         return [by_id[i] for i in best if i in by_id]
 
     async def _candidates(self, found: dict[int, Candidate], query: CandidateQuery,
                           category: str | None) -> None:
-        """Add the newest matches of ``query`` to ``found`` (a full match wins over a relaxed one)."""
+        """Add the newest matches of ``query`` to ``found`` (a full match wins over a relaxed one),
+        read the quicker way (:mod:`storage.postgres.plans`); inside a transaction."""
+        plan = Plan.PLANNER
+        if query.column is not None:
+            statistics = await self._search_statistics()
+            if statistics is not None:
+                plan = statistics.plan(query.column, query.words, category, query.window)
         sql, params = query.sql(category)
-        for row in await self._fetch(sql, *params):
+        if plan is Plan.PLANNER:
+            rows = await self._fetch(sql, *params)
+        else:
+            await self._fetch(PLAN_SETTINGS, *plan.settings())
+            rows = await self._fetch(sql, *params)
+            await self._fetch(PLAN_SETTINGS, *Plan.PLANNER.settings())  # the planner's own again
+        for row in rows:
             paper_id = int(row[0])
             if paper_id not in found or (query.full and not found[paper_id].full):
                 found[paper_id] = Candidate(paper_id, row[1], row[2], query.full)
@@ -115,18 +130,20 @@ class LookupMixin(PostgresBase):
 
         Counting reads a row per title that holds the word (a tsvector match is checked on the
         row), hundreds of milliseconds for a common word on a million papers. So the words
-        ANALYZE found most common (``pg_stats.most_common_elems`` of the title vectors, with
-        their share of titles) take their count from there; only the rarer ones are counted,
-        and those are few rows each."""
+        ANALYZE found most common (:meth:`storage.postgres.plans.SearchStatistics.listed_count`)
+        take their count from there; only the rarer ones are counted, and those are few rows
+        each."""
         cache: TermCache = self.__dict__.setdefault("_title_terms", TermCache())
         docs, missing = cache.known(words)
         if missing:
-            common, rarest = await self._common_title_words()
+            statistics = await self._search_statistics()
             read: dict[str, int] = {}
             for word in missing:
-                if word in common:
-                    read[word] = min(DOCS_CAP, common[word])
+                listed = statistics.listed_count("title_search", word) if statistics else None
+                if listed is not None:
+                    read[word] = min(DOCS_CAP, listed)
                     continue
+                rarest = statistics.unlisted_bound("title_search") if statistics else DOCS_CAP
                 read[word] = await self._scalar(
                     "SELECT count(*) FROM (SELECT 1 FROM papers WHERE title_search @@"
                     " plainto_tsquery('simple', $1) LIMIT $2) hits", word, min(DOCS_CAP, rarest))
@@ -134,29 +151,25 @@ class LookupMixin(PostgresBase):
             docs.update(read)
         return docs
 
-    async def _common_title_words(self) -> tuple[dict[str, int], int]:
-        """(the title words ANALYZE counts as most common, with their estimated counts; the most a
-        word outside them can have, as far as counting needs to go), read again every
-        :data:`COMMON_WORDS_SECONDS`. Without statistics yet: none, and every word is counted."""
-        cached = self.__dict__.get("_common_words")
-        if cached is not None and time.monotonic() - cached[0] < COMMON_WORDS_SECONDS:
-            return cached[1], cached[2]
-        row = await self._fetchrow(
-            "SELECT s.most_common_elems::text::text[] AS words, s.most_common_elem_freqs AS freqs,"
-            " c.reltuples FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename"
-            " AND c.relnamespace = to_regnamespace(s.schemaname)"
+    async def _search_statistics(self) -> SearchStatistics | None:
+        """What ANALYZE found of the searched columns (see :mod:`storage.postgres.plans`), read
+        again every :data:`STATISTICS_SECONDS`; None before the papers were first analysed."""
+        cached = self.__dict__.get("_statistics")
+        if cached is not None and time.monotonic() - cached[0] < STATISTICS_SECONDS:
+            known: SearchStatistics | None = cached[1]
+            return known
+        rows = await self._fetch(
+            "SELECT s.attname, s.most_common_elems::text::text[] AS elements,"
+            " s.most_common_elem_freqs AS freqs, c.reltuples FROM pg_stats s JOIN pg_class c"
+            " ON c.relname = s.tablename AND c.relnamespace = to_regnamespace(s.schemaname)"
             " WHERE s.schemaname = current_schema() AND s.tablename = 'papers'"
-            " AND s.attname = 'title_search'")
-        common: dict[str, int] = {}
-        rarest = DOCS_CAP
-        if row is not None and row["words"] and row["freqs"] and row["reltuples"] > 0:
-            titles = float(row["reltuples"])
-            # most_common_elem_freqs: one share per word, then the minimum, the maximum and
-            # the share of NULLs; a word that is not listed is rarer than the minimum.
-            common = {w: round(f * titles) for w, f in zip(row["words"], row["freqs"], strict=False)}
-            rarest = max(1, math.ceil(float(row["freqs"][len(row["words"])]) * titles) + 1)
-        self.__dict__["_common_words"] = (time.monotonic(), common, rarest)
-        return common, rarest
+            " AND s.attname = ANY($1::text[])", list(STATISTICS_COLUMNS))
+        columns = {str(r["attname"]): shares for r in rows
+                   if (shares := element_shares(r["elements"], r["freqs"])) is not None}
+        papers = max((float(r["reltuples"]) for r in rows), default=0.0)
+        statistics = SearchStatistics(papers, columns) if columns and papers > 0 else None
+        self.__dict__["_statistics"] = (time.monotonic(), statistics)
+        return statistics
 
     async def autocomplete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(arxiv_id, title) for what is being typed: an id prefix, or title words (newest first)."""

@@ -1,0 +1,132 @@
+"""How a search read runs on PostgreSQL: chosen per query from ANALYZE's statistics.
+
+A candidate read wants the newest ``window`` papers matching some words (and maybe a category).
+PostgreSQL can answer it in two ways, and which is quick depends on how common the words are:
+
+* **walk**: the ids' B-tree backwards, checking each paper until ``window`` match. Quick when
+  matches are dense (a common word: a few thousand rows read), slow when they are sparse (a rare
+  word: every paper read, seconds on a million).
+* **bitmap**: every match from the GIN indexes, then the newest sorted out. Quick when matches
+  are few, slow for a common word (a fetch per match, hundreds of thousands of them).
+
+PostgreSQL's planner chooses between them itself, but it does not count what checking a row
+costs on the walk (its text vector is read from TOAST storage), so it walks where the bitmap is
+ten to a hundred times quicker. So the store estimates both from the same statistics the
+planner uses (``pg_stats.most_common_elems``: the share of rows holding each common word or
+category, words taken as independent) and costs measured on a million papers, and tells the
+planner which to use for that one read (``set_config(..., is_local)``, undone at the
+transaction's end). Either way the same rows come back: only the time differs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+# Measured on a million synthetic papers (bench/lookup.py), microseconds:
+WALK_ROW_US = {"search": 2.5, "title_search": 0.7}  # checking one row on the walk (by vector)
+MATCH_US = 3.0  # fetching one match of a bitmap (and sorting it among the others)
+POSTING_US = 0.05  # reading one entry of the rarest word's (or the category's) list in a GIN index
+CATEGORY_COLUMN = "category_keys"
+STATISTICS_COLUMNS = ("search", "title_search", CATEGORY_COLUMN)
+
+
+class Plan(Enum):
+    """How one read is run; ``PLANNER`` leaves it to PostgreSQL (no statistics to go by)."""
+
+    WALK = "walk"
+    BITMAP = "bitmap"
+    PLANNER = "planner"
+
+    def settings(self) -> tuple[str, str, str]:
+        """(enable_bitmapscan, enable_indexscan, enable_seqscan) for this plan."""
+        if self is Plan.WALK:
+            return "off", "on", "off"
+        if self is Plan.BITMAP:
+            return "on", "off", "on"
+        return "on", "on", "on"
+
+
+PLAN_SETTINGS = ("SELECT set_config('enable_bitmapscan', $1, true), set_config('enable_indexscan', $2, true),"
+                 " set_config('enable_seqscan', $3, true)")
+
+
+@dataclass(frozen=True)
+class ElementShares:
+    """What ANALYZE found of one column's elements (a vector's words, an array's keys): the
+    most common ones with their share of rows, and the share of the rarest of those (any
+    element not listed is rarer)."""
+
+    shares: Mapping[str, float]
+    floor: float
+
+    def share(self, element: str) -> float:
+        """The share of rows holding ``element``; half the floor when it is not listed (as
+        PostgreSQL's own estimate takes it)."""
+        return self.shares.get(element, self.floor / 2)
+
+
+@dataclass(frozen=True)
+class SearchStatistics:
+    """The papers' row count and the element shares of the searched columns (those ANALYZE
+    has looked at; a column missing here has no statistics yet)."""
+
+    rows: float
+    columns: Mapping[str, ElementShares]
+
+    def share(self, column: str, words: Iterable[str], category: str | None = None) -> float | None:
+        """The estimated share of papers whose ``column`` holds every word (and that are in
+        ``category``); None without statistics for them."""
+        shares = self.columns.get(column)
+        if shares is None or self.rows <= 0:
+            return None
+        share = 1.0
+        for word in set(words):
+            share *= shares.share(word)
+        if category:
+            categories = self.columns.get(CATEGORY_COLUMN)
+            if categories is None:
+                return None
+            share *= categories.share(category)
+        return share
+
+    def listed_count(self, column: str, element: str) -> int | None:
+        """How many rows hold ``element`` in ``column`` when ANALYZE lists it as common, else None."""
+        shares = self.columns.get(column)
+        if shares is None or element not in shares.shares:
+            return None
+        return round(shares.shares[element] * self.rows)
+
+    def unlisted_bound(self, column: str) -> int:
+        """The most rows an element ANALYZE did not list can be in (counting needs to go no
+        further); every row when the column has no statistics."""
+        shares = self.columns.get(column)
+        if shares is None:
+            return max(1, round(self.rows))
+        return max(1, math.ceil(shares.floor * self.rows) + 1)
+
+    def plan(self, column: str, words: list[str], category: str | None, window: int) -> Plan:
+        """The quicker way to read the newest ``window`` papers matching ``words`` (and
+        ``category``) in ``column``, by the estimates of this module's docstring."""
+        share = self.share(column, words, category)
+        if share is None or not words or column not in WALK_ROW_US:
+            return Plan.PLANNER
+        matches = share * self.rows
+        walk = WALK_ROW_US[column] * min(self.rows, window / max(share, 1 / self.rows))
+        # GIN steps over the common words' lists to the next entry of the rarest one's.
+        postings = min(self.columns[column].share(w) for w in words)
+        if category:
+            postings += self.columns[CATEGORY_COLUMN].share(category)
+        bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
+        return Plan.WALK if walk < bitmap else Plan.BITMAP
+
+
+def element_shares(elements: list[str] | None, freqs: list[float] | None) -> ElementShares | None:
+    """A column's :class:`ElementShares` from ``pg_stats`` (``most_common_elems`` and
+    ``most_common_elem_freqs``: one share per element, then the minimum, the maximum and the
+    share of NULLs); None when ANALYZE listed nothing."""
+    if not elements or not freqs or len(freqs) <= len(elements):
+        return None
+    return ElementShares(dict(zip(elements, freqs, strict=False)), float(freqs[len(elements)]))

@@ -1,0 +1,45 @@
+"""How a PostgreSQL search read is run (storage/postgres/plans.py): by estimates, no server."""
+
+from __future__ import annotations
+
+from storage.postgres.plans import ElementShares, Plan, SearchStatistics, element_shares
+
+WORDS = ElementShares({"learning": 0.5, "deep": 0.12, "model": 0.4, "graph": 0.05}, floor=0.001)
+CATEGORIES = ElementShares({"cs": 0.5, "cs.LG": 0.2, "math.SG": 0.002}, floor=0.001)
+STATS = SearchStatistics(1_000_000, {"search": WORDS, "title_search": WORDS, "category_keys": CATEGORIES})
+
+
+def test_common_words_walk_the_ids_and_rare_ones_take_the_bitmap() -> None:
+    assert STATS.plan("search", ["learning"], None, 500) is Plan.WALK  # half the papers: 1,000 rows read
+    assert STATS.plan("search", ["krylov"], None, 500) is Plan.BITMAP  # unlisted: 500 matches at most
+    # Two words of 12% and 5%: 6,000 matches, a walk would read 83,000 papers for 500 of them.
+    assert STATS.plan("search", ["deep", "graph"], None, 500) is Plan.BITMAP
+    assert STATS.plan("search", ["learning", "model"], None, 500) is Plan.WALK
+
+
+def test_a_category_counts_in_the_estimate() -> None:
+    assert STATS.plan("search", ["learning"], "cs", 500) is Plan.WALK
+    assert STATS.plan("search", ["learning"], "math.SG", 500) is Plan.BITMAP  # 1,000 matches in all
+
+
+def test_without_statistics_the_planner_decides() -> None:
+    bare = SearchStatistics(1_000_000, {"search": WORDS})
+    assert bare.plan("search", ["learning"], "cs", 500) is Plan.PLANNER  # no category statistics
+    assert bare.plan("title_search", ["learning"], None, 500) is Plan.PLANNER
+    assert STATS.plan("title_plain", ["learning"], None, 500) is Plan.PLANNER  # not a vector
+    assert STATS.plan("search", [], None, 500) is Plan.PLANNER
+
+
+def test_counts_come_from_the_shares() -> None:
+    assert STATS.listed_count("search", "deep") == 120_000
+    assert STATS.listed_count("search", "krylov") is None
+    assert STATS.unlisted_bound("search") == 1_001  # an unlisted word is in fewer than 0.1%
+    assert STATS.unlisted_bound("abstract") == 1_000_000  # no statistics: count everything
+
+
+def test_pg_stats_arrays_are_read_with_their_trailing_figures() -> None:
+    shares = element_shares(["a", "b"], [0.5, 0.25, 0.25, 0.5, 0.0])  # then min, max, nulls
+    assert shares == ElementShares({"a": 0.5, "b": 0.25}, 0.25)
+    assert shares.share("c") == 0.125
+    assert element_shares(None, None) is None
+    assert element_shares(["a"], [0.5]) is None  # no minimum: not what pg_stats gives
