@@ -375,7 +375,9 @@ async def load_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> 
 
 async def _copy_to_postgres(cluster: PostgresCluster, path: Path, rebuild: bool) -> tuple[str, str]:
     marker = cluster.root / "lookup.json"
-    source = {"path": str(path), "size": path.stat().st_size, "mtime": path.stat().st_mtime}
+    # The build's own record, not the file's time: opening the SQLite store touches the file.
+    built = Path(f"{path}.json")
+    source = {"path": str(path), "build": built.read_text() if built.exists() else path.stat().st_mtime}
     url = cluster.url("lookup")
     if not rebuild and marker.exists():
         earlier = json.loads(marker.read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,3 +123,45 @@ async def test_member_without_manage_channels_is_refused(
             assert "Manage Channels" in str(handle.original or handle.callback), name
         assert await bot.services.store.list_channels() == []
         assert await bot.services.store.list_subscriptions() == []
+
+
+async def test_a_restart_polls_arxiv_only_when_it_missed_a_rebuild(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    """arXiv lists new papers once a day, after its rebuild (00:10 in New York, 05:10 UTC in
+    November). A bot started after a poll that followed the rebuild has nothing to catch up, so
+    its first round leaves arXiv alone until the feed is due; one whose last poll came before
+    the rebuild (it was down then) polls at once, however long until the feed is due."""
+    feed_server.serve("/rss/cs.LG", arxiv_feed(arxiv_item("2411.00001")))
+    config = bot_config(tmp_path, discord_double, feed_server.port, categories=["cs.LG"])
+    clock = FakeClock(datetime(2024, 11, 28, 5, 20, tzinfo=UTC))  # 00:20 in New York
+
+    async def restart_after_a_poll_at(moment: str) -> list[str]:
+        """Start the bot after the feed's last poll at ``moment`` (not due for a long time yet);
+        the feeds its first round polls."""
+        async with started_bot(config, clock) as bot:
+            [state] = await bot.services.store.list_feed_states()
+            await bot.services.store.apply_feed_batch(
+                replace(state, last_success=moment, next_poll="2024-11-29T05:00:00+00:00"), [], [])
+        async with started_bot(config, clock) as bot:
+            return [report.name for report in await bot.poll_jobs.poll_due()]
+
+    async with started_bot(config, clock) as bot:
+        await bot.poll_jobs.poll_due()
+    assert len(feed_server.hits("/rss/cs.LG")) == 1
+    assert await restart_after_a_poll_at("2024-11-28T05:05:00+00:00") == ["arxiv:cs.LG"]  # it missed it
+    assert len(feed_server.hits("/rss/cs.LG")) == 2
+    assert await restart_after_a_poll_at("2024-11-28T05:15:00+00:00") == []  # it did not
+    assert len(feed_server.hits("/rss/cs.LG")) == 2
+
+
+def test_the_last_rebuild_follows_new_york_time() -> None:
+    from bot.services.jobs import last_arxiv_rebuild
+
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+    assert last_arxiv_rebuild(utc(2024, 11, 28, 5, 10)) == utc(2024, 11, 28, 5, 10)
+    assert last_arxiv_rebuild(utc(2024, 11, 28, 5, 9)) == utc(2024, 11, 27, 5, 10)
+    assert last_arxiv_rebuild(utc(2024, 7, 2, 12, 0)) == utc(2024, 7, 2, 4, 10)  # summer time
+    # The night the clocks go back (3 November 2024): the rebuild was at 00:10 summer time.
+    assert last_arxiv_rebuild(utc(2024, 11, 3, 12, 0)) == utc(2024, 11, 3, 4, 10)

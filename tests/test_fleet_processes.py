@@ -224,9 +224,10 @@ async def test_a_fleet_polls_once_splits_shards_and_survives_a_sigkill_mid_diges
     assert victim is not None, f"no process held an unfinished channel's claim with messages out\n{tails}"
     survivor = 1 - victim
 
-    # one poller: a poll round is one process's, and fetches each arXiv URL once. Every process's
-    # first round after its start polls arXiv whatever the feeds' next_poll (PollJobs._force_arxiv),
-    # so the two starts make at most two rounds; the feeds are not due again within the hour.
+    # one poller: a poll round is one process's, and fetches each arXiv URL once. A process's first
+    # round polls arXiv when the feed's last poll came before arXiv's latest rebuild (as a fresh
+    # store's does), so the two starts make at most two rounds; the feeds are not due again within
+    # the hour.
     rounds = {path: sum(len(re.findall(rf"polled arxiv:{re.escape(path.rsplit('/', 1)[1])}: ", text))
                         for text in logs.values()) for path in URLS}
     assert after == rounds, (after, rounds, feed_log)

@@ -43,3 +43,10 @@ def test_pg_stats_arrays_are_read_with_their_trailing_figures() -> None:
     assert shares.share("c") == 0.125
     assert element_shares(None, None) is None
     assert element_shares(["a"], [0.5]) is None  # no minimum: not what pg_stats gives
+
+
+def test_a_typed_prefix_is_as_common_as_its_commonest_word() -> None:
+    assert WORDS.prefix_share("learn") == 0.5
+    assert WORDS.prefix_share("zyx") == 0.0005
+    assert STATS.plan("title_search", [], None, 25, prefix="learn") is Plan.WALK
+    assert STATS.plan("title_search", ["graph"], None, 25, prefix="zyx") is Plan.BITMAP

@@ -16,8 +16,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core.clock import utc_now
 from bot.discord_side.client import Paperboy
 from bot.services.fleet import HEARTBEAT_EVERY
+from bot.services.jobs import ARXIV_REBUILD_AT, ARXIV_TIME_ZONE
 
-ARXIV_REBUILD = CronTrigger(hour=0, minute=10, timezone="America/New_York")  # after arXiv's rebuild
+ARXIV_REBUILD = CronTrigger(hour=ARXIV_REBUILD_AT.hour, minute=ARXIV_REBUILD_AT.minute,
+                            timezone=ARXIV_TIME_ZONE)  # after arXiv's rebuild
 HOUSEKEEPING = CronTrigger(hour=4, minute=17)
 EVERY_MINUTE = IntervalTrigger(minutes=1)
 HEARTBEAT = IntervalTrigger(seconds=30)

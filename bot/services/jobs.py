@@ -13,14 +13,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core.clock import utc_now
 from bot.ingest.poller import FeedReport, FeedSpec, Ingestor, feed_specs
 from bot.services.wiring import Services
 
 log = logging.getLogger(__name__)
+ARXIV_TIME_ZONE = ZoneInfo("America/New_York")
+ARXIV_REBUILD_AT = time(0, 10)  # local time of the day's rebuild, after which new papers are listed
 
+
+
+def last_arxiv_rebuild(now: datetime) -> datetime:
+    """The latest of arXiv's daily rebuilds (the scheduler's ``ARXIV_REBUILD`` time, 00:10 in New
+    York) at or before ``now``, in UTC: a feed read before it may have missed an announcement
+    (the bot was down at the rebuild), one read after it has not."""
+    local = now.astimezone(ARXIV_TIME_ZONE)
+    day = local.date() if local.time() >= ARXIV_REBUILD_AT else local.date() - timedelta(days=1)
+    return datetime.combine(day, ARXIV_REBUILD_AT, ARXIV_TIME_ZONE).astimezone(UTC)
 
 
 class PollJobs:
@@ -31,7 +43,8 @@ class PollJobs:
         self.services = services
         self.clock = clock
         self.after_poll = after_poll
-        self._force_arxiv = True  # the first run after start polls arXiv too
+        self._force_arxiv = False  # set by arxiv_rebuilt: the next run polls every arXiv feed
+        self._started = True  # the first run: an arXiv feed last read before the rebuild is due
 
     async def specs(self) -> list[FeedSpec]:
         """Configured sources plus every category or archive a channel follows."""
@@ -41,18 +54,19 @@ class PollJobs:
     async def poll_due(self) -> list[FeedReport]:
         ingestor: Ingestor = self.services.ingestor
         now = self.clock().isoformat(timespec="seconds")
-        next_polls = {s.name: s.next_poll for s in await self.services.store.list_feed_states()}
+        states = {s.name: s for s in await self.services.store.list_feed_states()}
+        rebuilt = last_arxiv_rebuild(self.clock()).isoformat(timespec="seconds")
         due = []
         for spec in await self.specs():
-            next_poll = next_polls.get(spec.name)
-            forced = self._force_arxiv and spec.kind == "arxiv"
-            if forced or next_poll is None or next_poll <= now:
+            state = states.get(spec.name)
+            missed = self._started and (state is None or (state.last_success or "") < rebuilt)
+            forced = spec.kind == "arxiv" and (self._force_arxiv or missed)
+            if forced or state is None or state.next_poll is None or state.next_poll <= now:
                 due.append(spec)
+        self._force_arxiv = self._started = False
         if not due:
-            self._force_arxiv = False
             return []
         reports = await ingestor.poll(due)
-        self._force_arxiv = False
         if all(r.status == "skipped" for r in reports):
             return reports  # another process polls this store now (arXiv included): it does the work
         if self.after_poll is not None:

@@ -109,20 +109,31 @@ class LookupMixin(PostgresBase):
         read the quicker way (:mod:`storage.postgres.plans`); inside a transaction."""
         plan = Plan.PLANNER
         if query.column is not None:
-            statistics = await self._search_statistics()
-            if statistics is not None:
-                plan = statistics.plan(query.column, query.words, category, query.window)
+            plan = await self._plan(query.column, query.words, category, query.window)
         sql, params = query.sql(category)
-        if plan is Plan.PLANNER:
-            rows = await self._fetch(sql, *params)
-        else:
-            await self._fetch(PLAN_SETTINGS, *plan.settings())
-            rows = await self._fetch(sql, *params)
-            await self._fetch(PLAN_SETTINGS, *Plan.PLANNER.settings())  # the planner's own again
-        for row in rows:
+        for row in await self._fetch_planned(plan, sql, *params):
             paper_id = int(row[0])
             if paper_id not in found or (query.full and not found[paper_id].full):
                 found[paper_id] = Candidate(paper_id, row[1], row[2], query.full)
+
+    async def _plan(self, column: str, words: list[str], category: str | None, window: int,
+                    prefix: str | None = None) -> Plan:
+        """How to read the newest ``window`` matches (see :meth:`SearchStatistics.plan`)."""
+        statistics = await self._search_statistics()
+        if statistics is None:
+            return Plan.PLANNER
+        return statistics.plan(column, words, category, window, prefix)
+
+    async def _fetch_planned(self, plan: Plan, sql: str, *params: object) -> list[Row]:
+        """The rows of ``sql``, read the way ``plan`` says: the planner is told for this one
+        statement, in a transaction, and has its own settings again after it."""
+        if plan is Plan.PLANNER:
+            return await self._fetch(sql, *params)
+        async with self._transaction():
+            await self._fetch(PLAN_SETTINGS, *plan.settings())
+            rows = await self._fetch(sql, *params)
+            await self._fetch(PLAN_SETTINGS, *Plan.PLANNER.settings())
+        return rows
 
     async def _title_docs(self, words: list[str]) -> dict[str, int]:
         """How many titles hold each word (0: none; counted up to :data:`DOCS_CAP`), remembered
@@ -196,9 +207,10 @@ class LookupMixin(PostgresBase):
                 params.append(prefix)
                 conditions.append(_PREFIX_QUERY.format(n=len(params)))
             params.append(limit)
-            rows = await self._fetch(f"SELECT arxiv_id, title FROM papers WHERE title_search @@"
-                                     f" ({' && '.join(conditions)}) ORDER BY id DESC LIMIT ${len(params)}",
-                                     *params)
+            plan = await self._plan("title_search", whole.split(), None, limit, prefix)
+            rows = await self._fetch_planned(
+                plan, f"SELECT arxiv_id, title FROM papers WHERE title_search @@"
+                f" ({' && '.join(conditions)}) ORDER BY id DESC LIMIT ${len(params)}", *params)
         return [(str(row[0]), str(row[1])) for row in rows]
 
     # -- summaries ---------------------------------------------------------------------------

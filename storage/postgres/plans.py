@@ -67,6 +67,11 @@ class ElementShares:
         PostgreSQL's own estimate takes it)."""
         return self.shares.get(element, self.floor / 2)
 
+    def prefix_share(self, prefix: str) -> float:
+        """The share of rows holding an element that starts with ``prefix``: at least that of
+        the commonest listed one (elements are not independent), else half the floor."""
+        return max((s for e, s in self.shares.items() if e.startswith(prefix)), default=self.floor / 2)
+
 
 @dataclass(frozen=True)
 class SearchStatistics:
@@ -76,15 +81,18 @@ class SearchStatistics:
     rows: float
     columns: Mapping[str, ElementShares]
 
-    def share(self, column: str, words: Iterable[str], category: str | None = None) -> float | None:
-        """The estimated share of papers whose ``column`` holds every word (and that are in
-        ``category``); None without statistics for them."""
+    def share(self, column: str, words: Iterable[str], category: str | None = None,
+              prefix: str | None = None) -> float | None:
+        """The estimated share of papers whose ``column`` holds every word (and a word starting
+        with ``prefix``, and that are in ``category``); None without statistics for them."""
         shares = self.columns.get(column)
         if shares is None or self.rows <= 0:
             return None
         share = 1.0
         for word in set(words):
             share *= shares.share(word)
+        if prefix:
+            share *= shares.prefix_share(prefix)
         if category:
             categories = self.columns.get(CATEGORY_COLUMN)
             if categories is None:
@@ -107,16 +115,18 @@ class SearchStatistics:
             return max(1, round(self.rows))
         return max(1, math.ceil(shares.floor * self.rows) + 1)
 
-    def plan(self, column: str, words: list[str], category: str | None, window: int) -> Plan:
+    def plan(self, column: str, words: list[str], category: str | None, window: int,
+             prefix: str | None = None) -> Plan:
         """The quicker way to read the newest ``window`` papers matching ``words`` (and
-        ``category``) in ``column``, by the estimates of this module's docstring."""
-        share = self.share(column, words, category)
-        if share is None or not words or column not in WALK_ROW_US:
+        ``prefix``, and ``category``) in ``column``, by the estimates of this module's docstring."""
+        share = self.share(column, words, category, prefix)
+        if share is None or not (words or prefix) or column not in WALK_ROW_US:
             return Plan.PLANNER
         matches = share * self.rows
         walk = WALK_ROW_US[column] * min(self.rows, window / max(share, 1 / self.rows))
         # GIN steps over the common words' lists to the next entry of the rarest one's.
-        postings = min(self.columns[column].share(w) for w in words)
+        shares = self.columns[column]
+        postings = min([shares.share(w) for w in words] + ([shares.prefix_share(prefix)] if prefix else []))
         if category:
             postings += self.columns[CATEGORY_COLUMN].share(category)
         bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
