@@ -40,7 +40,7 @@ import asyncpg
 from storage.clock import Clock, iso_millis, utc_now
 from storage.errors import StoreError
 from storage.postgres import open_postgres, shown_url
-from storage.postgres.search import category_keys, document, plain
+from storage.postgres.search import SEARCH_VECTOR, category_keys, document, plain
 from storage.transfer_source import TABLES, Key, SourceStore, Table, Values
 
 log = logging.getLogger("storage.transfer")
@@ -228,7 +228,7 @@ async def _check_earlier_copy(db: Any, source: SourceStore, table: Table, shown:
 
 # The texts a paper's derived columns are made from, staged beside its own columns (_paper_extras).
 _PAPER_INPUTS = (("category_keys", "category_keys", "category_keys"),
-                 ("''::text AS search_text", "search", "to_tsvector('simple', search_text)"),
+                 ("''::text AS search_text", "search", SEARCH_VECTOR.format("search_text")),
                  ("''::text AS title_words", "title_search", "to_tsvector('simple', title_words)"),
                  (None, "title_plain", "title_words"))
 

@@ -20,6 +20,7 @@ from storage.models import BatchResult, FeedState, IngestedItem, PaperRecord, Su
 from storage.postgres.feeds import FeedsMixin
 from storage.postgres.lookup import LookupMixin
 from storage.postgres.rows import PAPER_COLUMNS, known_paper, known_summary, paper_values, search_values
+from storage.postgres.search import SEARCH_VECTOR
 
 Rows = list[tuple[Any, ...]]
 
@@ -27,14 +28,14 @@ _LOG = "INSERT INTO ingest_log (seq, kind, item_key, event, feed, at) VALUES ($1
 _N = len(PAPER_COLUMNS)
 _INSERT_PAPER = (f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}, first_seq, seq, first_seen, search,"
                  f" title_plain, title_search) VALUES ({', '.join(f'${n}' for n in range(1, _N + 4))},"
-                 f" to_tsvector('simple', ${_N + 4}), ${_N + 5}, to_tsvector('simple', ${_N + 5}))")
+                 f" {SEARCH_VECTOR.format(f'${_N + 4}')}, ${_N + 5}, to_tsvector('simple', ${_N + 5}))")
 # A new version replaces the text; what the new record lacks (a DOI, a comment) is kept.
 _UPDATE_PAPER = ("UPDATE papers SET title = $1, authors = $2, abstract = $3, categories = $4,"
                  " primary_category = $5, latest_version = $6, announce_type = $7,"
                  " doi = coalesce($8, doi), journal_ref = coalesce($9, journal_ref),"
                  " comment = coalesce($10, comment), published = coalesce(published, $11),"
                  " updated = coalesce($12, updated), category_keys = $13, seq = $14,"
-                 " search = to_tsvector('simple', $15), title_plain = $16,"
+                 f" search = {SEARCH_VECTOR.format('$15')}, title_plain = $16,"
                  " title_search = to_tsvector('simple', $16)"
                  " WHERE arxiv_id = $17")
 # A record that is not news only fills the store's blanks, silently.

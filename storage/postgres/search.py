@@ -15,6 +15,9 @@ from collections.abc import Iterable
 
 from storage.search import query_words
 
+# The SQL of a paper's full-text vector from its document text (:func:`document`) in parameter {};
+# without word positions, which no read uses (migration 0003).
+SEARCH_VECTOR = "strip(to_tsvector('simple', {}))"
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # What _NOT_WORD turns into spaces, for ASCII text: every character but a letter or a digit.
 _ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
