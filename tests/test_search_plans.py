@@ -45,8 +45,14 @@ def test_pg_stats_arrays_are_read_with_their_trailing_figures() -> None:
     assert element_shares(["a"], [0.5]) is None  # no minimum: not what pg_stats gives
 
 
-def test_a_typed_prefix_is_as_common_as_its_commonest_word() -> None:
+def test_a_typed_prefix_is_as_common_as_the_words_it_starts() -> None:
     assert WORDS.prefix_share("learn") == 0.5
+    assert WORDS.prefix_share("") == 1.0  # every word: at most every row
+    assert ElementShares({"graph": 0.05, "graphs": 0.02}, 0.001).prefix_share("grap") == 0.07
     assert WORDS.prefix_share("zyx") == 0.0005
     assert STATS.plan("title_search", [], None, 25, prefix="learn") is Plan.WALK
     assert STATS.plan("title_search", ["graph"], None, 25, prefix="zyx") is Plan.BITMAP
+    # "krylov lea": a rare word and a prefix matching half the titles: gathering the prefix's
+    # entries would cost more than checking it on the rare word's few matches.
+    assert STATS.plan("title_search", ["krylov"], None, 25, prefix="lea") is Plan.WORDS_BITMAP
+    assert STATS.plan("title_search", [], None, 25, prefix="lea") is Plan.WALK  # nothing else to go by

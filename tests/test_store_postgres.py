@@ -251,9 +251,9 @@ async def test_common_title_words_are_counted_from_the_statistics(url: str) -> N
 
 
 async def test_every_read_plan_returns_the_same_papers(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store picks how each search read runs (walk the ids or take the bitmap, see
-    storage/postgres/plans.py): only the time may differ, never the papers, with or without a
-    category; and the planner's settings are its own again after the search."""
+    """The store picks how each search or autocomplete read runs (walk the ids or take a bitmap,
+    see storage/postgres/plans.py): only the time may differ, never the papers, with or without
+    a category; and the planner's settings are its own again after the search."""
     from storage.postgres.plans import Plan, SearchStatistics
 
     store = await open_postgres(url)
@@ -271,7 +271,9 @@ async def test_every_read_plan_returns_the_same_papers(url: str, monkeypatch: py
             monkeypatch.setattr(SearchStatistics, "plan", lambda *args, plan=plan: plan)
             seen[plan] = [[p.arxiv_id for p in await store.search_papers(q, category=c, limit=50)]
                           for q, c in queries]
-        assert seen[Plan.WALK] == seen[Plan.BITMAP] == seen[Plan.PLANNER]
+            seen[plan] += [[i for i, _ in await store.autocomplete_papers(typed)]
+                           for typed in ("graph mod", "deep model numb", "gra", "number3 ")]
+        assert seen[Plan.WALK] == seen[Plan.BITMAP] == seen[Plan.WORDS_BITMAP] == seen[Plan.PLANNER]
         assert all(seen[Plan.WALK])  # every query found something
         settings = await store._fetchrow("SELECT current_setting('enable_bitmapscan') AS b,"
                                          " current_setting('enable_indexscan') AS i,"

@@ -198,19 +198,21 @@ class LookupMixin(PostgresBase):
             if terms is None:
                 return []
             whole, prefix = terms
-            conditions: list[str] = []
             params: list[object] = []
+            where: list[str] = []
             if whole:
                 params.append(whole)
-                conditions.append(f"plainto_tsquery('simple', ${len(params)})")
+                where.append(f"title_search @@ plainto_tsquery('simple', ${len(params)})")
+            plan = await self._plan("title_search", whole.split(), None, limit, prefix)
             if prefix:
                 params.append(prefix)
-                conditions.append(_PREFIX_QUERY.format(n=len(params)))
+                match = f"title_search @@ {_PREFIX_QUERY.format(n=len(params))}"
+                # IS TRUE: a condition the GIN index cannot take, so it is checked on the rows
+                where.append(f"({match}) IS TRUE" if plan is Plan.WORDS_BITMAP else match)
             params.append(limit)
-            plan = await self._plan("title_search", whole.split(), None, limit, prefix)
             rows = await self._fetch_planned(
-                plan, f"SELECT arxiv_id, title FROM papers WHERE title_search @@"
-                f" ({' && '.join(conditions)}) ORDER BY id DESC LIMIT ${len(params)}", *params)
+                plan, f"SELECT arxiv_id, title FROM papers WHERE {' AND '.join(where)}"
+                f" ORDER BY id DESC LIMIT ${len(params)}", *params)
         return [(str(row[0]), str(row[1])) for row in rows]
 
     # -- summaries ---------------------------------------------------------------------------

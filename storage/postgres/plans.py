@@ -8,6 +8,9 @@ PostgreSQL can answer it in two ways, and which is quick depends on how common t
   word: every paper read, seconds on a million).
 * **bitmap**: every match from the GIN indexes, then the newest sorted out. Quick when matches
   are few, slow for a common word (a fetch per match, hundreds of thousands of them).
+* **words bitmap** (autocomplete): the bitmap of the whole words typed, the last word's prefix
+  checked on each of their matches. A prefix such as ``for`` matches half the titles' words, and
+  GIN gathers every one of their entries before it can intersect them.
 
 PostgreSQL's planner chooses between them itself, but it does not count what checking a row
 costs on the walk (its text vector is read from TOAST storage), so it walks where the bitmap is
@@ -30,9 +33,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 # Measured on a million synthetic papers (bench/lookup.py), microseconds:
-WALK_ROW_US = {"search": 2.5, "title_search": 0.7}  # checking one row on the walk (by vector)
-MATCH_US = 3.0  # fetching one match of a bitmap (and sorting it among the others)
+WALK_ROW_US = {"search": 0.9, "title_search": 1.9}  # checking one row on the walk (by vector)
+MATCH_US = 2.5  # fetching one match of a bitmap (and sorting it among the others)
 POSTING_US = 0.05  # reading one entry of the rarest word's (or the category's) list in a GIN index
+PREFIX_POSTING_US = 0.2  # gathering one entry of the words a prefix matches (into a bitmap first)
 CATEGORY_COLUMN = "category_keys"
 STATISTICS_COLUMNS = ("search", "title_search", CATEGORY_COLUMN)
 
@@ -42,6 +46,7 @@ class Plan(Enum):
 
     WALK = "walk"
     BITMAP = "bitmap"
+    WORDS_BITMAP = "words-bitmap"  # (autocomplete) the typed prefix checked on the rows, not indexed
     PLANNER = "planner"
 
     def settings(self) -> tuple[str, str, str, str | None]:
@@ -51,7 +56,7 @@ class Plan(Enum):
         vector read again (measured: 318 ms instead of 59 for 8,753 matches)."""
         if self is Plan.WALK:
             return "off", "on", "off", None
-        if self is Plan.BITMAP:
+        if self in (Plan.BITMAP, Plan.WORDS_BITMAP):
             return "on", "off", "on", BITMAP_WORK_MEM
         return "on", "on", "on", None
 
@@ -77,9 +82,11 @@ class ElementShares:
         return self.shares.get(element, self.floor / 2)
 
     def prefix_share(self, prefix: str) -> float:
-        """The share of rows holding an element that starts with ``prefix``: at least that of
-        the commonest listed one (elements are not independent), else half the floor."""
-        return max((s for e, s in self.shares.items() if e.startswith(prefix)), default=self.floor / 2)
+        """The share of rows holding an element that starts with ``prefix``: the listed ones'
+        shares added up (at most all rows; a row holding two is counted twice), else half the
+        floor."""
+        listed = sum(s for e, s in self.shares.items() if e.startswith(prefix))
+        return min(1.0, listed) if listed else self.floor / 2
 
 
 @dataclass(frozen=True)
@@ -133,13 +140,20 @@ class SearchStatistics:
             return Plan.PLANNER
         matches = share * self.rows
         walk = WALK_ROW_US[column] * min(self.rows, window / max(share, 1 / self.rows))
-        # GIN steps over the common words' lists to the next entry of the rarest one's.
+        # GIN steps over the common words' lists to the next entry of the rarest one's, but reads
+        # every entry of every word a prefix matches.
         shares = self.columns[column]
-        postings = min([shares.share(w) for w in words] + ([shares.prefix_share(prefix)] if prefix else []))
+        postings = min(shares.share(w) for w in words) if words else 0.0
         if category:
             postings += self.columns[CATEGORY_COLUMN].share(category)
         bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
-        return Plan.WALK if walk < bitmap else Plan.BITMAP
+        costs = {Plan.WALK: walk, Plan.BITMAP: bitmap}
+        if prefix:
+            costs[Plan.BITMAP] += PREFIX_POSTING_US * shares.prefix_share(prefix) * self.rows
+            if words:  # the whole words' bitmap, the prefix checked on each of their matches
+                costs[Plan.WORDS_BITMAP] = bitmap - MATCH_US * matches + \
+                    MATCH_US * (self.share(column, words, category) or 0.0) * self.rows
+        return min(costs, key=costs.__getitem__)
 
 
 def element_shares(elements: list[str] | None, freqs: list[float] | None) -> ElementShares | None:
