@@ -273,7 +273,7 @@ async def test_every_read_plan_returns_the_same_papers(url: str, monkeypatch: py
                           for q, c in queries]
             seen[plan] += [[i for i, _ in await store.autocomplete_papers(typed)]
                            for typed in ("graph mod", "deep model numb", "gra", "number3 ")]
-        assert seen[Plan.WALK] == seen[Plan.BITMAP] == seen[Plan.WORDS_BITMAP] == seen[Plan.PLANNER]
+        assert all(found == seen[Plan.PLANNER] for found in seen.values()), seen
         assert all(seen[Plan.WALK])  # every query found something
         settings = await store._fetchrow("SELECT current_setting('enable_bitmapscan') AS b,"
                                          " current_setting('enable_indexscan') AS i,"

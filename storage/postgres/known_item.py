@@ -91,10 +91,11 @@ class CandidateQuery:
     column: str | None = None  # the vector the condition matches every one of ``words`` in, if any
     words: list[str] = field(default_factory=list)  # (to choose its plan: storage.postgres.plans)
 
-    def sql(self, category: str | None) -> tuple[str, list[Any]]:
-        """The query for the newest ``window`` matches (with the category filter, if any)."""
+    def sql(self, category: str | None, *, indexed: bool = True) -> tuple[str, list[Any]]:
+        """The query for the newest ``window`` matches (with the category filter, if any); not
+        ``indexed``: the condition is only checked on the rows (the category's bitmap finds them)."""
         params = [*self.params]
-        condition = self.condition
+        condition = self.condition if indexed else f"({self.condition}) IS TRUE"
         if category:
             params.append(category)
             condition += f" AND category_keys @> ARRAY[${len(params)}::text]"

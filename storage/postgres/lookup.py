@@ -110,7 +110,7 @@ class LookupMixin(PostgresBase):
         plan = Plan.PLANNER
         if query.column is not None:
             plan = await self._plan(query.column, query.words, category, query.window)
-        sql, params = query.sql(category)
+        sql, params = query.sql(category, indexed=plan is not Plan.CATEGORY_BITMAP)
         for row in await self._fetch_planned(plan, sql, *params):
             paper_id = int(row[0])
             if paper_id not in found or (query.full and not found[paper_id].full):
