@@ -58,3 +58,20 @@ def test_a_typed_prefix_is_as_common_as_the_words_it_starts() -> None:
     # entries would cost more than checking it on the rare word's few matches.
     assert STATS.plan("title_search", ["krylov"], None, 25, prefix="lea") is Plan.WORDS_BITMAP
     assert STATS.plan("title_search", [], None, 25, prefix="lea") is Plan.WALK  # nothing else to go by
+
+
+def test_a_bitmap_looks_up_only_the_rarest_words() -> None:
+    rare = ElementShares({"of": 0.99, "the": 0.98, "learning": 0.5, "quantum": 0.08, "graph": 0.05,
+                          "spin": 0.01}, 0.001)
+    stats = SearchStatistics(1_000_000, {"search": rare})
+    # krylov (unlisted: 500 papers) alone finds few enough; the rest is checked on those
+    assert stats.looked_up("search", ["of", "the", "spin", "krylov", "graph", "learning"]) == ["krylov"]
+    # 5% then 1%: 500 papers with both
+    assert stats.looked_up("search", ["of", "the", "graph", "spin"]) == ["spin", "graph"]
+    # quantum alone would be 80,000 papers to check: learning is looked up too (40,000 -> the
+    # whole query's 39,000 or so is within half again of it)
+    assert stats.looked_up("search", ["of", "quantum", "learning"]) == ["quantum", "learning"]
+    assert stats.looked_up("search", ["spin", "krylov"]) == ["krylov"]  # spin is checked on its 500
+    assert stats.looked_up("search", ["graph", "quantum"]) is None  # both needed: the whole query
+    assert stats.looked_up("search", ["of"]) is None
+    assert stats.looked_up("title_search", ["of", "spin"]) is None  # no statistics

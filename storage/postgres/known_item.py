@@ -91,11 +91,20 @@ class CandidateQuery:
     column: str | None = None  # the vector the condition matches every one of ``words`` in, if any
     words: list[str] = field(default_factory=list)  # (to choose its plan: storage.postgres.plans)
 
-    def sql(self, category: str | None, *, indexed: bool = True) -> tuple[str, list[Any]]:
-        """The query for the newest ``window`` matches (with the category filter, if any); not
-        ``indexed``: the condition is only checked on the rows (the category's bitmap finds them)."""
+    def sql(self, category: str | None, *, looked_up: list[str] | None = None) -> tuple[str, list[Any]]:
+        """The query for the newest ``window`` matches (with the category filter, if any).
+
+        ``looked_up``: the words of ``column`` to find in its index, the whole condition then
+        checked on their matches (the rarest words find few papers, and a common word's long
+        list costs the index more than the check does); ``[]``: none, the category's bitmap
+        finds the papers; None: the whole condition is looked up."""
         params = [*self.params]
-        condition = self.condition if indexed else f"({self.condition}) IS TRUE"
+        condition = self.condition
+        if looked_up is not None:
+            condition = f"({condition}) IS TRUE"  # no index takes it: checked on the rows
+            if looked_up and self.column is not None:
+                params.append(" ".join(looked_up))
+                condition = f"{self.column} @@ plainto_tsquery('simple', ${len(params)}) AND {condition}"
         if category:
             params.append(category)
             condition += f" AND category_keys @> ARRAY[${len(params)}::text]"

@@ -108,9 +108,15 @@ class LookupMixin(PostgresBase):
         """Add the newest matches of ``query`` to ``found`` (a full match wins over a relaxed one),
         read the quicker way (:mod:`storage.postgres.plans`); inside a transaction."""
         plan = Plan.PLANNER
-        if query.column is not None:
-            plan = await self._plan(query.column, query.words, category, query.window)
-        sql, params = query.sql(category, indexed=plan is not Plan.CATEGORY_BITMAP)
+        looked_up: list[str] | None = None
+        statistics = await self._search_statistics()
+        if query.column is not None and statistics is not None:
+            plan = statistics.plan(query.column, query.words, category, query.window)
+            if plan is Plan.CATEGORY_BITMAP:
+                looked_up = []
+            elif plan is Plan.BITMAP:
+                looked_up = statistics.looked_up(query.column, query.words)
+        sql, params = query.sql(category, looked_up=looked_up)
         for row in await self._fetch_planned(plan, sql, *params):
             paper_id = int(row[0])
             if paper_id not in found or (query.full and not found[paper_id].full):

@@ -11,6 +11,7 @@ PostgreSQL can answer it in these ways, and which is quick depends on how common
 * **category bitmap**: the papers of a rare category from its GIN index, each one's words
   checked (``quantum model`` in math.SG: 3,300 papers checked instead of 258,000 matches
   intersected with them).
+  Only the rarest words are looked up in the index; the others are checked on their matches.
 * **words bitmap** (autocomplete): the bitmap of the whole words typed, the last word's prefix
   checked on each of their matches. A prefix such as ``for`` matches half the titles' words, and
   GIN gathers every one of their entries before it can intersect them.
@@ -41,6 +42,9 @@ WALK_ROW_US = {"search": 0.9, "title_search": 1.9}  # checking one row on the wa
 MATCH_US = 2.5  # fetching one match of a bitmap (and sorting it among the others)
 POSTING_US = 0.05  # reading one entry of the rarest word's (or the category's) list in a GIN index
 PREFIX_POSTING_US = 0.2  # gathering one entry of the words a prefix matches (into a bitmap first)
+# A bitmap looks up the rarest words until their matches are about this few (see looked_up):
+# a twelve-word title looked up whole reads 2,000 index pages for its one match.
+CHECKED_ROWS = 2_000
 CATEGORY_COLUMN = "category_keys"
 STATISTICS_COLUMNS = ("search", "title_search", CATEGORY_COLUMN)
 
@@ -62,7 +66,7 @@ class Plan(Enum):
         if self is Plan.WALK:
             return "off", "on", "off", None
         if self in (Plan.BITMAP, Plan.WORDS_BITMAP, Plan.CATEGORY_BITMAP):
-            return "on", "off", "on", BITMAP_WORK_MEM
+            return "on", "off", "off", BITMAP_WORK_MEM
         return "on", "on", "on", None
 
 
@@ -135,6 +139,23 @@ class SearchStatistics:
         if shares is None:
             return max(1, round(self.rows))
         return max(1, math.ceil(shares.floor * self.rows) + 1)
+
+    def looked_up(self, column: str, words: list[str]) -> list[str] | None:
+        """For a bitmap over ``words``: the rarest of them to look up in the index, the others
+        checked on their matches. As few as keep those matches under :data:`CHECKED_ROWS`
+        (or half again the whole query's); None when that takes every word."""
+        shares = self.columns.get(column)
+        if shares is None or len(set(words)) <= 1:
+            return None
+        ranked = sorted(set(words), key=shares.share)
+        whole = math.prod(shares.share(w) for w in ranked) * self.rows
+        bound = max(CHECKED_ROWS, 1.5 * whole)
+        share = 1.0
+        for count, word in enumerate(ranked, start=1):
+            share *= shares.share(word)
+            if share * self.rows <= bound:
+                return ranked[:count] if count < len(ranked) else None
+        return None
 
     def plan(self, column: str, words: list[str], category: str | None, window: int,
              prefix: str | None = None) -> Plan:
