@@ -45,7 +45,9 @@ POOL_SIZE = 10
 # Every statement is planned for its own parameters: asyncpg prepares each statement once per
 # connection, and after five runs PostgreSQL may keep one generic plan for all of them. For a
 # search, whose words may match ten papers or half a million, one plan for all is seconds wrong.
-SERVER_SETTINGS = {"application_name": "paperboy", "plan_cache_mode": "force_custom_plan"}
+# No JIT: the store's statements run for milliseconds, and compiling one costs 20 ms or more
+# (a search read whose estimated cost passes jit_above_cost: 250 ms instead of 10, measured).
+SERVER_SETTINGS = {"application_name": "paperboy", "plan_cache_mode": "force_custom_plan", "jit": "off"}
 
 _CURRENT: ContextVar[tuple[object, Any] | None] = ContextVar("paperboy_pg_transaction", default=None)
 
