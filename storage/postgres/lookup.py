@@ -8,6 +8,7 @@ as tsquery syntax. The ranking is the SQLite store's (see :mod:`storage.postgres
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable
@@ -77,36 +78,41 @@ class LookupMixin(PostgresBase):
         title_words = tokens(terms)
         words = terms.split()
         found: dict[int, Candidate] = {}
-        async with self._transaction():  # one connection: each read's plan is set on it
-            if title_words:
-                await self._candidates(found, CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW),
-                                       category)
-                await self._candidates(found, CandidateQuery(
-                    "title_search @@ plainto_tsquery('simple', $1)", [terms], TITLE_WINDOW,
-                    column="title_search", words=words), category)
-            await self._candidates(found, CandidateQuery(
-                "search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW,
-                column="search", words=words), category)
-            docs = await self._title_docs(title_words)
-            papers = max(1, await self._scalar("SELECT coalesce(max(id), 0) FROM papers"))
-            unknown = {w for w in title_words if not docs.get(w)}
-            ranker = Ranker(title_words, {w: idf(docs.get(w, 0), papers) for w in title_words},
-                            {w for w in title_words if len(title_words) >= 4 or w in unknown})
-            if title_words and (unknown or len(title_words) >= 4) and not _aligned(found, ranker, 3):
-                for relaxed in fallback_queries(title_words, docs, papers):
-                    await self._candidates(found, relaxed.query(RELAXED_WINDOW), category)
-                    if _aligned(found, ranker, 2):
-                        break
-            ranked = sorted(filter(ranker.tolerated, found.values()), key=ranker.key, reverse=True)
-            best = [c.rowid for c in ranked[:limit]]
-            rows = await self._fetch("SELECT * FROM papers WHERE id = ANY($1::bigint[])", best)
+        first = [CandidateQuery("search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW,
+                                column="search", words=words)]
+        if title_words:
+            first[:0] = [CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW),
+                         CandidateQuery("title_search @@ plainto_tsquery('simple', $1)", [terms],
+                                        TITLE_WINDOW, column="title_search", words=words)]
+        # The first reads do not depend on each other: each on a pooled connection of its own, at
+        # once (one after another inside a transaction, which has one connection).
+        reads = [self._candidate_rows(q, category) for q in first]
+        if self._target() is self._pool:
+            results = await asyncio.gather(*reads)
+        else:
+            results = [await read for read in reads]
+        for query, found_rows in zip(first, results, strict=True):
+            _add_candidates(found, query, found_rows)
+        docs = await self._title_docs(title_words)
+        papers = max(1, await self._scalar("SELECT coalesce(max(id), 0) FROM papers"))
+        unknown = {w for w in title_words if not docs.get(w)}
+        ranker = Ranker(title_words, {w: idf(docs.get(w, 0), papers) for w in title_words},
+                        {w for w in title_words if len(title_words) >= 4 or w in unknown})
+        if title_words and (unknown or len(title_words) >= 4) and not _aligned(found, ranker, 3):
+            for relaxed in fallback_queries(title_words, docs, papers):
+                query = relaxed.query(RELAXED_WINDOW)
+                _add_candidates(found, query, await self._candidate_rows(query, category))
+                if _aligned(found, ranker, 2):
+                    break
+        ranked = sorted(filter(ranker.tolerated, found.values()), key=ranker.key, reverse=True)
+        best = [c.rowid for c in ranked[:limit]]
+        rows = await self._fetch("SELECT * FROM papers WHERE id = ANY($1::bigint[])", best)
         by_id = {int(row["id"]): stored_paper(row) for row in rows}
         return [by_id[i] for i in best if i in by_id]
 
-    async def _candidates(self, found: dict[int, Candidate], query: CandidateQuery,
-                          category: str | None) -> None:
-        """Add the newest matches of ``query`` to ``found`` (a full match wins over a relaxed one),
-        read the quicker way (:mod:`storage.postgres.plans`); inside a transaction."""
+    async def _candidate_rows(self, query: CandidateQuery, category: str | None) -> list[Row]:
+        """(id, title, categories) of the newest matches of ``query``, read the quicker way
+        (:mod:`storage.postgres.plans`)."""
         plan = Plan.PLANNER
         looked_up: list[str] | None = None
         statistics = await self._search_statistics()
@@ -117,10 +123,7 @@ class LookupMixin(PostgresBase):
             elif plan is Plan.BITMAP:
                 looked_up = statistics.looked_up(query.column, query.words)
         sql, params = query.sql(category, looked_up=looked_up)
-        for row in await self._fetch_planned(plan, sql, *params):
-            paper_id = int(row[0])
-            if paper_id not in found or (query.full and not found[paper_id].full):
-                found[paper_id] = Candidate(paper_id, row[1], row[2], query.full)
+        return await self._fetch_planned(plan, sql, *params)
 
     async def _plan(self, column: str, words: list[str], category: str | None, window: int,
                     prefix: str | None = None) -> Plan:
@@ -259,6 +262,14 @@ def _summary_filter(arxiv_id: str | None, venue: str | None) -> tuple[str, list[
     if venue is not None:
         return " WHERE lower(bibtex_key) LIKE $1 ESCAPE '\\'", [_venue_pattern(venue)]
     return "", []
+
+
+def _add_candidates(found: dict[int, Candidate], query: CandidateQuery, rows: list[Row]) -> None:
+    """Add the rows one candidate read found (a full match wins over a relaxed one)."""
+    for row in rows:
+        paper_id = int(row[0])
+        if paper_id not in found or (query.full and not found[paper_id].full):
+            found[paper_id] = Candidate(paper_id, row[1], row[2], query.full)
 
 
 def _aligned(found: dict[int, Candidate], ranker: Ranker, level: int) -> bool:
