@@ -281,3 +281,18 @@ async def test_every_read_plan_returns_the_same_papers(url: str, monkeypatch: py
         assert settings is not None and tuple(settings) == ("on", "on", "on")
     finally:
         await store.close()
+
+
+async def test_a_search_inside_a_transaction_reads_on_its_one_connection(url: str) -> None:
+    """Outside a transaction the first candidate reads run at once on pooled connections; inside
+    one (a single connection) they run one after another, with the same papers found."""
+    store = await open_postgres(url)
+    try:
+        await store.store_papers([PaperRecord(f"2411.{n:05d}", 1, f"Sparse graph model {n % 9}",
+                                              ["A. Author"], "Graphs.", ["cs.LG"]) for n in range(60)])
+        outside = [p.arxiv_id for p in await store.search_papers("sparse graph model", category="cs")]
+        async with store._transaction():
+            inside = [p.arxiv_id for p in await store.search_papers("sparse graph model", category="cs")]
+        assert inside == outside and len(outside) == 25
+    finally:
+        await store.close()
