@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import utc_now
 from bot.ingest.poller import FeedReport, FeedSpec, Ingestor, feed_specs
 from bot.services.wiring import Services
+from storage.models import FeedState
 
 log = logging.getLogger(__name__)
 ARXIV_TIME_ZONE = ZoneInfo("America/New_York")
@@ -53,16 +54,11 @@ class PollJobs:
 
     async def poll_due(self) -> list[FeedReport]:
         ingestor: Ingestor = self.services.ingestor
-        now = self.clock().isoformat(timespec="seconds")
+        clock = self.clock()
+        now = clock.isoformat(timespec="seconds")
+        rebuilt = last_arxiv_rebuild(clock).isoformat(timespec="seconds")
         states = {s.name: s for s in await self.services.store.list_feed_states()}
-        rebuilt = last_arxiv_rebuild(self.clock()).isoformat(timespec="seconds")
-        due = []
-        for spec in await self.specs():
-            state = states.get(spec.name)
-            missed = self._started and (state is None or (state.last_success or "") < rebuilt)
-            forced = spec.kind == "arxiv" and (self._force_arxiv or missed)
-            if forced or state is None or state.next_poll is None or state.next_poll <= now:
-                due.append(spec)
+        due = [spec for spec in await self.specs() if self._is_due(spec, states.get(spec.name), now, rebuilt)]
         self._force_arxiv = self._started = False
         if not due:
             return []
@@ -72,6 +68,14 @@ class PollJobs:
         if self.after_poll is not None:
             await self.after_poll(reports)
         return reports
+
+    def _is_due(self, spec: FeedSpec, state: FeedState | None, now: str, rebuilt: str) -> bool:
+        """Due by the feed's own schedule; an arXiv feed also after the rebuild, and on the first
+        round when its last poll came before the latest rebuild (``now``, ``rebuilt``: ISO UTC)."""
+        if state is None or state.next_poll is None or state.next_poll <= now:
+            return True
+        missed = self._started and (state.last_success or "") < rebuilt
+        return spec.kind == "arxiv" and (self._force_arxiv or missed)
 
     def arxiv_rebuilt(self) -> None:
         """Called after arXiv's daily rebuild: the next poll takes every arXiv feed."""

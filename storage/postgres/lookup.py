@@ -86,7 +86,8 @@ class LookupMixin(PostgresBase):
                                         TITLE_WINDOW, column="title_search", words=words)]
         # The first reads do not depend on each other: each on a pooled connection of its own, at
         # once (one after another inside a transaction, which has one connection).
-        reads = [self._candidate_rows(q, category) for q in first]
+        statistics = await self._search_statistics()
+        reads = [self._candidate_rows(q, category, statistics) for q in first]
         if self._target() is self._pool:
             results = await asyncio.gather(*reads)
         else:
@@ -101,7 +102,7 @@ class LookupMixin(PostgresBase):
         if title_words and (unknown or len(title_words) >= 4) and not _aligned(found, ranker, 3):
             for relaxed in fallback_queries(title_words, docs, papers):
                 query = relaxed.query(RELAXED_WINDOW)
-                _add_candidates(found, query, await self._candidate_rows(query, category))
+                _add_candidates(found, query, await self._candidate_rows(query, category, statistics))
                 if _aligned(found, ranker, 2):
                     break
         ranked = sorted(filter(ranker.tolerated, found.values()), key=ranker.key, reverse=True)
@@ -110,28 +111,15 @@ class LookupMixin(PostgresBase):
         by_id = {int(row["id"]): stored_paper(row) for row in rows}
         return [by_id[i] for i in best if i in by_id]
 
-    async def _candidate_rows(self, query: CandidateQuery, category: str | None) -> list[Row]:
+    async def _candidate_rows(self, query: CandidateQuery, category: str | None,
+                              statistics: SearchStatistics | None) -> list[Row]:
         """(id, title, categories) of the newest matches of ``query``, read the quicker way
-        (:mod:`storage.postgres.plans`)."""
-        plan = Plan.PLANNER
-        looked_up: list[str] | None = None
-        statistics = await self._search_statistics()
+        (:mod:`storage.postgres.plans`; the planner's way without statistics)."""
+        plan, looked_up = Plan.PLANNER, None
         if query.column is not None and statistics is not None:
-            plan = statistics.plan(query.column, query.words, category, query.window)
-            if plan is Plan.CATEGORY_BITMAP:
-                looked_up = []
-            elif plan is Plan.BITMAP:
-                looked_up = statistics.looked_up(query.column, query.words)
+            plan, looked_up = statistics.read(query.column, query.words, category, query.window)
         sql, params = query.sql(category, looked_up=looked_up)
         return await self._fetch_planned(plan, sql, *params)
-
-    async def _plan(self, column: str, words: list[str], category: str | None, window: int,
-                    prefix: str | None = None) -> Plan:
-        """How to read the newest ``window`` matches (see :meth:`SearchStatistics.plan`)."""
-        statistics = await self._search_statistics()
-        if statistics is None:
-            return Plan.PLANNER
-        return statistics.plan(column, words, category, window, prefix)
 
     async def _fetch_planned(self, plan: Plan, sql: str, *params: object) -> list[Row]:
         """The rows of ``sql``, read the way ``plan`` says: the planner is told for this one
@@ -212,7 +200,9 @@ class LookupMixin(PostgresBase):
             if whole:
                 params.append(whole)
                 where.append(f"title_search @@ plainto_tsquery('simple', ${len(params)})")
-            plan = await self._plan("title_search", whole.split(), None, limit, prefix)
+            statistics = await self._search_statistics()
+            plan = statistics.plan("title_search", whole.split(), None, limit, prefix) if statistics \
+                else Plan.PLANNER
             if prefix:
                 params.append(prefix)
                 match = f"title_search @@ {_PREFIX_QUERY.format(n=len(params))}"

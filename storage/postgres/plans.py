@@ -180,9 +180,21 @@ class SearchStatistics:
         if prefix:
             costs[Plan.BITMAP] += PREFIX_POSTING_US * shares.prefix_share(prefix) * self.rows
             if words:  # the whole words' bitmap, the prefix checked on each of their matches
-                costs[Plan.WORDS_BITMAP] = bitmap - MATCH_US * matches + \
-                    MATCH_US * (self.share(column, words, category) or 0.0) * self.rows
+                words_matches = (self.share(column, words, category) or 0.0) * self.rows
+                costs[Plan.WORDS_BITMAP] = POSTING_US * postings * self.rows + MATCH_US * words_matches
         return min(costs, key=costs.__getitem__)
+
+    def read(self, column: str, words: list[str], category: str | None,
+             window: int) -> tuple[Plan, list[str] | None]:
+        """The :meth:`plan` of a candidate read and the words it looks up in the index (see
+        ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`: None, all of them; [],
+        none, the category's bitmap finds the papers)."""
+        plan = self.plan(column, words, category, window)
+        if plan is Plan.CATEGORY_BITMAP:
+            return plan, []
+        if plan is Plan.BITMAP:
+            return plan, self.looked_up(column, words)
+        return plan, None
 
 
 def element_shares(elements: list[str] | None, freqs: list[float] | None) -> ElementShares | None:
