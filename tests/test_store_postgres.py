@@ -296,3 +296,36 @@ async def test_a_search_inside_a_transaction_reads_on_its_one_connection(url: st
         assert inside == outside and len(outside) == 25
     finally:
         await store.close()
+
+
+async def test_titles_starting_with_the_words_are_found_in_the_index_alone(url: str) -> None:
+    """"Titles starting with" reads whole words (``graph`` is not ``graphs``), with its category
+    filter, and finds its newest ids in the titles' B-tree alone (migration 0004): an index-only
+    scan, not a read of every row whose title starts so."""
+    from storage.postgres.known_item import CandidateQuery, starts_with
+
+    store = await open_postgres(url)
+    try:
+        titles = ["Graph", "Graph model", "Graphs model", "Graph model of graphs", "Model graph",
+                  "Graph modelling"]
+        # the titles looked for, then 2,000 newer papers: walking the ids back would read them all
+        papers = [PaperRecord(f"2411.{n:05d}", 1, title, ["A. Author"], "Graphs.",
+                              ["cs.LG" if title.endswith("graphs") else "math.CO"])
+                  for n, title in enumerate(titles * 5)]
+        papers += [PaperRecord(f"2412.{n:05d}", 1, f"Other topic {n}", ["A. Author"], "Other.", ["cs.LG"])
+                   for n in range(2_000)]
+        await store.store_papers(papers)
+        await store._execute("VACUUM ANALYZE papers")  # (the visibility map an index-only scan needs)
+        query = CandidateQuery(starts_with(1), ["graph model"], 100, ids_first=True)
+        for category, expected in ((None, {"Graph model", "Graph model of graphs"}),
+                                   ("cs.LG", {"Graph model of graphs"})):
+            sql, params = query.sql(category)
+            rows = await store._fetch(sql, *params)
+            assert {row["title"] for row in rows} == expected
+            async with store._transaction():
+                await store._execute("SET LOCAL enable_seqscan = off")
+                await store._execute("SET LOCAL enable_bitmapscan = off")
+                plan = "\n".join(r[0] for r in await store._fetch(f"EXPLAIN {sql}", *params))
+            assert "Index Only Scan using papers_title_plain" in plan, plan
+    finally:
+        await store.close()

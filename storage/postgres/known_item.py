@@ -4,7 +4,9 @@ The ranking itself (:class:`storage.sqlite.known_item.Ranker`: title alignment, 
 matched, weighted coverage, recency) is plain Python and shared, so both engines put the same
 paper first. What differs is how candidates are read: FTS5 expressions there, here
 
-* titles starting with the words: a range of the B-tree over ``title_plain``;
+* titles starting with the words: a range of the B-tree over ``title_plain``, which also holds
+  each paper's id and categories, so the newest ids are found in the index alone and only
+  their rows are read;
 * titles holding every word: the title vector's GIN index (``plainto_tsquery``);
 * the full-text matches: the papers' vector's GIN index;
 * for a title typed with a slip, :class:`Relaxed` queries (a start, phrases, words) built
@@ -53,12 +55,18 @@ class Relaxed:
         condition, params = self.where(1)
         words = [] if self.start is not None else [w for p in self.phrases for w in p.split()] + [*self.words]
         return CandidateQuery(condition, params, window, full=False,
-                              column="title_search" if words else None, words=words)
+                              column="title_search" if words else None, words=words,
+                              ids_first=self.start is not None)
 
 
 def starts_with(n: int) -> str:
-    """Titles whose words start with parameter ``$n``'s words (whole words, in order)."""
-    return f"(title_plain = ${n} OR title_plain LIKE ${n} || ' %')"
+    """Titles whose words start with parameter ``$n``'s words (whole words, in order).
+
+    One range of the titles' B-tree (``!`` follows the space in byte order, and the titles hold
+    no character below it), checked for whole words; written as a range, not as ``=`` OR
+    ``LIKE``, because two ranges make a bitmap, which must read every row (migration 0004)."""
+    return (f"(title_plain >= ${n} AND title_plain < ${n} || '!'"
+            f" AND (title_plain = ${n} OR title_plain LIKE ${n} || ' %'))")
 
 
 def fallback_queries(words: Sequence[str], docs: dict[str, int], papers: int) -> list[Relaxed]:
@@ -90,24 +98,27 @@ class CandidateQuery:
     full: bool = True
     column: str | None = None  # the vector the condition matches every one of ``words`` in, if any
     words: list[str] = field(default_factory=list)  # (to choose its plan: storage.postgres.plans)
+    ids_first: bool = False  # the newest ids from an index alone (titles starting with), then their rows
 
     def sql(self, category: str | None, *, looked_up: list[str] | None = None) -> tuple[str, list[Any]]:
         """The query for the newest ``window`` matches (with the category filter, if any).
 
-        ``looked_up``: the words of ``column`` to find in its index, the whole condition then
-        checked on their matches (the rarest words find few papers, and a common word's long
-        list costs the index more than the check does); ``[]``: none, the category's bitmap
-        finds the papers; None: the whole condition is looked up."""
+        ``looked_up``: the words of ``column`` to find in its index (with the category, which
+        the same index holds), the whole condition then checked on their matches (the rarest
+        words find few papers, and a common word's long list costs the index more than the
+        check does); None: the whole condition is looked up."""
         params = [*self.params]
         condition = self.condition
-        if looked_up is not None:
-            condition = f"({condition}) IS TRUE"  # no index takes it: checked on the rows
-            if looked_up and self.column is not None:
-                params.append(" ".join(looked_up))
-                condition = f"{self.column} @@ plainto_tsquery('simple', ${len(params)}) AND {condition}"
+        if looked_up and self.column is not None:
+            params.append(" ".join(looked_up))
+            looked = f"{self.column} @@ plainto_tsquery('simple', ${len(params)})"
+            condition = f"{looked} AND ({condition}) IS TRUE"  # no index takes IS TRUE: checked on the rows
         if category:
             params.append(category)
             condition += f" AND category_keys @> ARRAY[${len(params)}::text]"
         params.append(self.window)
-        return (f"SELECT id, title, categories FROM papers WHERE {condition}"
-                f" ORDER BY id DESC LIMIT ${len(params)}", params)
+        newest = f"FROM papers WHERE {condition} ORDER BY id DESC LIMIT ${len(params)}"
+        if self.ids_first:
+            return f"SELECT id, title, categories FROM papers WHERE id = ANY(ARRAY(SELECT id {newest}))", \
+                params
+        return f"SELECT id, title, categories {newest}", params

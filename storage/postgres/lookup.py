@@ -81,7 +81,7 @@ class LookupMixin(PostgresBase):
         first = [CandidateQuery("search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW,
                                 column="search", words=words)]
         if title_words:
-            first[:0] = [CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW),
+            first[:0] = [CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW, ids_first=True),
                          CandidateQuery("title_search @@ plainto_tsquery('simple', $1)", [terms],
                                         TITLE_WINDOW, column="title_search", words=words)]
         # The first reads do not depend on each other: each on a pooled connection of its own, at

@@ -7,10 +7,9 @@ PostgreSQL can answer it in these ways, and which is quick depends on how common
   matches are dense (a common word: a few thousand rows read), slow when they are sparse (a rare
   word: every paper read, seconds on a million).
 * **bitmap**: every match from the GIN indexes, then the newest sorted out. Quick when matches
-  are few, slow for a common word (a fetch per match, hundreds of thousands of them).
-* **category bitmap**: the papers of a rare category from its GIN index, each one's words
-  checked (``quantum model`` in math.SG: 3,300 papers checked instead of 258,000 matches
-  intersected with them).
+  are few, slow for a common word (a fetch per match, hundreds of thousands of them). A category
+  is in the same index as the words (migration 0004), so a rare category makes the bitmap quick
+  whatever the words: the scan steps through the words' lists to the category's next paper.
   Only the rarest words are looked up in the index; the others are checked on their matches.
 * **words bitmap** (autocomplete): the bitmap of the whole words typed, the last word's prefix
   checked on each of their matches. A prefix such as ``for`` matches half the titles' words, and
@@ -40,7 +39,7 @@ from enum import Enum
 # Measured on a million synthetic papers (bench/lookup.py), microseconds:
 WALK_ROW_US = {"search": 0.9, "title_search": 1.9}  # checking one row on the walk (by vector)
 MATCH_US = 2.5  # fetching one match of a bitmap (and sorting it among the others)
-POSTING_US = 0.05  # reading one entry of the rarest word's (or the category's) list in a GIN index
+POSTING_US = 0.05  # reading one entry of the rarest list (a word's or the category's) in a GIN index
 PREFIX_POSTING_US = 0.2  # gathering one entry of the words a prefix matches (into a bitmap first)
 # A bitmap looks up the rarest words until their matches are about this few (see looked_up):
 # a twelve-word title looked up whole reads 2,000 index pages for its one match.
@@ -55,7 +54,6 @@ class Plan(Enum):
     WALK = "walk"
     BITMAP = "bitmap"
     WORDS_BITMAP = "words-bitmap"  # (autocomplete) the typed prefix checked on the rows, not indexed
-    CATEGORY_BITMAP = "category-bitmap"  # the category's bitmap, the words checked on its rows
     PLANNER = "planner"
 
     def settings(self) -> tuple[str, str, str, str | None]:
@@ -65,7 +63,7 @@ class Plan(Enum):
         vector read again (measured: 318 ms instead of 59 for 8,753 matches)."""
         if self is Plan.WALK:
             return "off", "on", "off", None
-        if self in (Plan.BITMAP, Plan.WORDS_BITMAP, Plan.CATEGORY_BITMAP):
+        if self in (Plan.BITMAP, Plan.WORDS_BITMAP):
             return "on", "off", "off", BITMAP_WORK_MEM
         return "on", "on", "on", None
 
@@ -166,17 +164,15 @@ class SearchStatistics:
             return Plan.PLANNER
         matches = share * self.rows
         walk = WALK_ROW_US[column] * min(self.rows, window / max(share, 1 / self.rows))
-        # GIN steps over the common words' lists to the next entry of the rarest one's, but reads
-        # every entry of every word a prefix matches.
+        # GIN steps over the longer lists (words', the category's) to the next entry of the
+        # shortest one, but reads every entry of every word a prefix matches.
         shares = self.columns[column]
-        postings = min(shares.share(w) for w in words) if words else 0.0
+        lists = [shares.share(w) for w in words]
         if category:
-            postings += self.columns[CATEGORY_COLUMN].share(category)
+            lists.append(self.columns[CATEGORY_COLUMN].share(category))
+        postings = min(lists, default=0.0)
         bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
         costs = {Plan.WALK: walk, Plan.BITMAP: bitmap}
-        if category and not prefix:
-            in_category = self.columns[CATEGORY_COLUMN].share(category) * self.rows
-            costs[Plan.CATEGORY_BITMAP] = (POSTING_US + MATCH_US + WALK_ROW_US[column]) * in_category
         if prefix:
             costs[Plan.BITMAP] += PREFIX_POSTING_US * shares.prefix_share(prefix) * self.rows
             if words:  # the whole words' bitmap, the prefix checked on each of their matches
@@ -187,11 +183,8 @@ class SearchStatistics:
     def read(self, column: str, words: list[str], category: str | None,
              window: int) -> tuple[Plan, list[str] | None]:
         """The :meth:`plan` of a candidate read and the words it looks up in the index (see
-        ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`: None, all of them; [],
-        none, the category's bitmap finds the papers)."""
+        ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`; None: all of them)."""
         plan = self.plan(column, words, category, window)
-        if plan is Plan.CATEGORY_BITMAP:
-            return plan, []
         if plan is Plan.BITMAP:
             return plan, self.looked_up(column, words)
         return plan, None
