@@ -95,3 +95,18 @@ async def test_housekeeping_prunes_without_redelivering_old_items(
         clock.set(clock.now + timedelta(days=1))
         await bot.dispatcher.run_due()
         assert len(digest_messages(double, channel)) == 1
+
+
+async def test_start_up_objects_are_left_out_of_later_garbage_collections(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    """Once set up, the bot freezes what start-up made (gc.freeze), so a full collection during
+    a feed parse in a worker thread does not walk every module's objects while holding the GIL."""
+    import gc
+
+    gc.unfreeze()  # (as in a new process)
+    config = bot_config(tmp_path, discord_double, feed_server.port, categories=[])
+    try:
+        async with started_bot(config, FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

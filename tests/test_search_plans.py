@@ -1,4 +1,4 @@
-"""How a PostgreSQL search read is run (storage/postgres/plans.py): by estimates, no server."""
+"""How a PostgreSQL search read is run (storage/postgres/plans.py) and spelled: no server."""
 
 from __future__ import annotations
 
@@ -75,3 +75,17 @@ def test_a_bitmap_looks_up_only_the_rarest_words() -> None:
     assert stats.looked_up("search", ["graph", "quantum"]) is None  # both needed: the whole query
     assert stats.looked_up("search", ["of"]) is None
     assert stats.looked_up("title_search", ["of", "spin"]) is None  # no statistics
+
+
+def test_words_reach_a_vector_query_only_quoted() -> None:
+    """A paper-vector query is quoted plain words joined by ``&`` (storage/postgres/search.py);
+    what a search box holds is spelled into such words first, and anything else is refused."""
+    import pytest
+
+    from storage.postgres.search import search_terms, words_query
+
+    assert words_query("deep 34e1dbe9 μοντελο") == "'deep' & '34e1dbe9' & 'μοντελο'"
+    assert words_query(search_terms("a' & !b:* | c\\") or "") == "'a' & 'b' & 'c'"
+    for syntax in ("a'b", "a & b", "x:*", "", "a_b"):
+        with pytest.raises(ValueError):
+            words_query(syntax)

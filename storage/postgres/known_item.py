@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.postgres.search import match_value, vector_match
 from storage.sqlite.known_item import known_runs, rarest_groups
 
 
@@ -110,8 +111,8 @@ class CandidateQuery:
         params = [*self.params]
         condition = self.condition
         if looked_up and self.column is not None:
-            params.append(" ".join(looked_up))
-            looked = f"{self.column} @@ plainto_tsquery('simple', ${len(params)})"
+            params.append(match_value(self.column, " ".join(looked_up)))
+            looked = vector_match(self.column, len(params))
             condition = f"{looked} AND ({condition}) IS TRUE"  # no index takes IS TRUE: checked on the rows
         if category:
             params.append(category)

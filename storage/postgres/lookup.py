@@ -18,7 +18,14 @@ from storage.postgres.base import PostgresBase, Row
 from storage.postgres.known_item import CandidateQuery, fallback_queries, starts_with
 from storage.postgres.plans import PLAN_SETTINGS, STATISTICS_COLUMNS, Plan, SearchStatistics, element_shares
 from storage.postgres.rows import stored_paper, stored_summary
-from storage.postgres.search import prefix_terms, search_terms
+from storage.postgres.search import (
+    MAX_WORD_BYTES,
+    SEARCH_COLUMN,
+    match_value,
+    prefix_terms,
+    search_terms,
+    vector_match,
+)
 from storage.sqlite.known_item import Candidate, Ranker, TermCache, idf, tokens
 
 SEARCH_WINDOW = 500  # newest full-text matches ranked by search_papers (as on SQLite)
@@ -73,13 +80,13 @@ class LookupMixin(PostgresBase):
         here; a category or archive filter is part of each read (``category_keys`` is indexed).
         """
         terms = search_terms(text)
-        if terms is None:
-            return []
+        if terms is None or any(len(w.encode()) > MAX_WORD_BYTES for w in terms.split()):
+            return []  # (no paper's vector holds a word that long)
         title_words = tokens(terms)
         words = terms.split()
         found: dict[int, Candidate] = {}
-        first = [CandidateQuery("search @@ plainto_tsquery('simple', $1)", [terms], SEARCH_WINDOW,
-                                column="search", words=words)]
+        first = [CandidateQuery(vector_match(SEARCH_COLUMN, 1), [match_value(SEARCH_COLUMN, terms)],
+                                SEARCH_WINDOW, column=SEARCH_COLUMN, words=words)]
         if title_words:
             first[:0] = [CandidateQuery(starts_with(1), [terms], PHRASE_WINDOW, ids_first=True),
                          CandidateQuery("title_search @@ plainto_tsquery('simple', $1)", [terms],

@@ -1,10 +1,17 @@
 """Words as the PostgreSQL store indexes and queries them: one spelling for both sides.
 
 The index is built from text this module normalised (lower case, diacritics removed, anything
-that is not a letter or digit a space), so PostgreSQL's parser only ever sees plain words and
-splits stored text and typed text alike, whatever the database's locale. Typed text reaches SQL
-only as a parameter of ``plainto_tsquery`` (which knows no operators) or, for a prefix, as one
-quoted lexeme (``quote_literal``): never as tsquery syntax.
+that is not a letter or digit a space), so PostgreSQL only ever sees plain words:
+
+* the papers' full-text vector is those words as they are (``array_to_tsvector``, no parser: it
+  is a third of an ingest's server time on PostgreSQL, and its number rules split a word such
+  as ``34e1dbe95`` in two), and a search of it is the same words (:func:`words_query`);
+* the titles' vector keeps word positions for phrases, so it goes through the ``simple``
+  parser, which splits stored and typed titles alike, whatever the database's locale.
+
+Typed text reaches SQL only as a parameter: of ``plainto_tsquery`` (which knows no operators),
+as one quoted lexeme for a prefix (``quote_literal``), or as quoted words that hold nothing but
+letters and digits (:func:`words_query`); never as tsquery syntax of its own.
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ from collections.abc import Iterable
 
 from storage.search import query_words
 
-# The SQL of a paper's full-text vector from its document text (:func:`document`) in parameter {};
-# without word positions, which no read uses (migration 0003).
-SEARCH_VECTOR = "strip(to_tsvector('simple', {}))"
+# The SQL of a paper's full-text vector from its document text (:func:`document`) in parameter {}:
+# its words as they are, without positions, which no read uses (migration 0003).
+SEARCH_VECTOR = "array_to_tsvector(string_to_array({}, ' '))"
+SEARCH_COLUMN = "search"
+MAX_WORD_BYTES = 2047  # the longest word a vector holds (PostgreSQL's parser drops longer ones too)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # What _NOT_WORD turns into spaces, for ASCII text: every character but a letter or a digit.
 _ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
@@ -33,8 +43,34 @@ def plain(text: str) -> str:
 
 
 def document(title: str, authors: Iterable[str], abstract: str) -> str:
-    """What a paper's full-text vector is made of (title, authors, abstract)."""
-    return " ".join((plain(title), *(plain(a) for a in authors), plain(abstract)))
+    """What a paper's full-text vector is made of (title, authors, abstract): their words."""
+    text = " ".join((plain(title), *(plain(a) for a in authors), plain(abstract)))
+    if len(text) <= MAX_WORD_BYTES // 4:  # (a UTF-8 character is 4 bytes at most)
+        return text
+    return " ".join(w for w in text.split() if len(w.encode()) <= MAX_WORD_BYTES)
+
+
+def words_query(terms: str) -> str:
+    """The tsquery of a paper vector holding every word of ``terms`` (as :func:`search_terms`
+    spells them): each word quoted, joined by ``&``. A word holds letters and digits only, so
+    nothing in it is tsquery syntax; anything else is refused (ValueError)."""
+    words = terms.split()
+    if not words or not all(_WORD.fullmatch(w) for w in words):
+        raise ValueError(f"not plain words: {terms!r}")
+    return " & ".join(f"'{w}'" for w in words)
+
+
+def vector_match(column: str, n: int) -> str:
+    """SQL: the vector ``column`` holds every word of parameter ``$n`` (given as
+    :func:`match_value` spells it for that column)."""
+    if column == SEARCH_COLUMN:
+        return f"{column} @@ ${n}::tsquery"
+    return f"{column} @@ plainto_tsquery('simple', ${n})"
+
+
+def match_value(column: str, terms: str) -> str:
+    """The parameter of :func:`vector_match` for these words."""
+    return words_query(terms) if column == SEARCH_COLUMN else terms
 
 
 def category_keys(categories: Iterable[str]) -> list[str]:
