@@ -329,3 +329,17 @@ async def test_titles_starting_with_the_words_are_found_in_the_index_alone(url: 
             assert "Index Only Scan using papers_title_plain" in plan, plan
     finally:
         await store.close()
+
+
+async def test_a_word_too_long_for_a_vector_is_left_out_of_it(url: str) -> None:
+    """PostgreSQL keeps a lexeme's length in 11 bits: a longer word (in bytes) given to
+    array_to_tsvector would be stored cut to its length modulo 2,048 (a word nobody wrote). So
+    it is left out."""
+    store = await open_postgres(url)
+    try:
+        await store.store_papers([PaperRecord("2411.00001", 1, "Huge", ["A. Author"],
+                                              f"Before {'x' * 3000} after {'ж' * 1100}.", ["cs.LG"])])
+        lengths = await store._fetch("SELECT length(l) AS n FROM papers, unnest(tsvector_to_array(search)) l")
+        assert sorted(r["n"] for r in lengths) == [1, 4, 5, 6, 6]  # a, huge, after, author, before
+    finally:
+        await store.close()

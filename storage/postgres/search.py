@@ -29,6 +29,7 @@ SEARCH_COLUMN = "search"
 MAX_WORD_BYTES = 2047  # the longest word a vector holds (PostgreSQL's parser drops longer ones too)
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAYBE_LONG_WORD = re.compile(f"[^ ]{{{MAX_WORD_BYTES // 4 + 1},}}")  # (4 bytes a character at most)
 # What _NOT_WORD turns into spaces, for ASCII text: every character but a letter or a digit.
 _ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
@@ -45,7 +46,7 @@ def plain(text: str) -> str:
 def document(title: str, authors: Iterable[str], abstract: str) -> str:
     """What a paper's full-text vector is made of (title, authors, abstract): their words."""
     text = " ".join((plain(title), *(plain(a) for a in authors), plain(abstract)))
-    if len(text) <= MAX_WORD_BYTES // 4:  # (a UTF-8 character is 4 bytes at most)
+    if _MAYBE_LONG_WORD.search(text) is None:
         return text
     return " ".join(w for w in text.split() if len(w.encode()) <= MAX_WORD_BYTES)
 
