@@ -49,6 +49,10 @@ class IngestStore(Protocol):
     async def store_papers(self, papers: Sequence[PaperRecord], source: str = "arxiv-api") -> BatchResult:
         """Store papers that came without a feed (arXiv API lookups); same rules as a feed batch."""
 
+    async def tidy_after_ingest(self) -> None:
+        """Index upkeep after a round of batches, outside their transactions (the poll job calls
+        it once a round has stored something): what a batch left for later, done now."""
+
     async def missing_papers(self, arxiv_ids: Iterable[str]) -> set[str]:
         """Which of these ids the store has no paper for (the poller fetches them)."""
 

@@ -365,6 +365,33 @@ async def test_instant_channel_gets_new_items_right_after_a_poll(
     assert Counter(delivered_ids(digest_messages(double, channel))) == Counter(first + second)
 
 
+async def test_the_store_is_tidied_after_a_round_that_stored_papers(
+        tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
+    """The poll job asks the store for its index upkeep once a round stored papers (after the
+    instant digests), and not after a round that brought nothing new."""
+    double = discord_double
+    feed_server.serve("/rss/cs.LG", feed(ids(1, 3)))
+    clock = FakeClock(T0)
+    async with started_bot(config_for(tmp_path, double, feed_server), clock) as bot:
+        store = bot.services.store
+        tidied: list[int] = []
+        tidy = store.tidy_after_ingest
+
+        async def counted() -> None:
+            tidied.append(len(digest_messages(double, double.channel_id)))
+            await tidy()
+
+        store.tidy_after_ingest = counted  # type: ignore[method-assign]
+        await command(double, "subscribe add", {"topic": "cs.LG"})
+        await command(double, "digest schedule", {"frequency": "instant"})
+        await bot.poll_jobs.poll_due()
+        assert len(tidied) == 1 and tidied[0] > 0, "once, after the instant digest went out"
+        clock.set(datetime(2024, 11, 28, 5, 30, tzinfo=UTC))
+        bot.poll_jobs.arxiv_rebuilt()
+        await bot.poll_jobs.poll_due()  # the same feed again: nothing new
+        assert len(tidied) == 1
+
+
 async def test_weekly_channel_gets_its_digest_on_the_weekday_at_the_time_only(
         tmp_path: Path, discord_double: DiscordDouble, feed_server: FeedServer) -> None:
     double = discord_double

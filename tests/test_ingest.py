@@ -4,9 +4,12 @@ each store engine (``store_location``: an SQLite file or a PostgreSQL database).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from bot.core.config import Config
 from bot.ingest.poller import feed_specs
@@ -184,3 +187,30 @@ async def test_sequence_numbers_only_grow(
         order = "rowid" if not store_location.startswith("postgresql://") else "ctid"
         seqs = [s for (s,) in await raw_rows(services.store, f"SELECT seq FROM ingest_log ORDER BY {order}")]
     assert seqs == sorted(seqs) == list(range(1, 5))
+
+
+async def test_index_upkeep_that_fails_loses_no_paper(
+        tmp_path: Path, feed_server: FeedServer, store_location: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The upkeep after a round (``tidy_after``) runs only when the round stored papers; when the
+    store fails at it, the operator is told and the papers stay stored and findable."""
+    from storage.errors import StoreError
+
+    feed_server.serve("/rss/cs.LG", arxiv_feed(arxiv_item("2411.00001", title="Sparse graph models")))
+    config = _on(store_location, make_config(tmp_path, feed_server.port))
+    async with open_services(config) as services:
+        calls: list[str] = []
+
+        async def failing() -> None:
+            calls.append("tidy")
+            raise StoreError("the server ran out of resources (disk, memory or connections): free some")
+
+        services.store.tidy_after_ingest = failing  # type: ignore[method-assign]
+        reports = await services.ingestor.poll(feed_specs(config))
+        with caplog.at_level(logging.WARNING):
+            await services.ingestor.tidy_after(reports)
+        assert calls == ["tidy"] and "index upkeep after the poll failed" in caplog.text
+        assert [p.arxiv_id for p in await services.store.search_papers("sparse graph")] == ["2411.00001"]
+        again = await services.ingestor.poll(feed_specs(config))  # 304: nothing stored
+        await services.ingestor.tidy_after(again)
+        assert calls == ["tidy"]

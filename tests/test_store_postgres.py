@@ -343,3 +343,28 @@ async def test_a_word_too_long_for_a_vector_is_left_out_of_it(url: str) -> None:
         assert sorted(r["n"] for r in lengths) == [1, 4, 5, 6, 6]  # a, huge, after, author, before
     finally:
         await store.close()
+
+
+async def test_a_batch_leaves_its_index_entries_pending_and_tidying_merges_them(url: str) -> None:
+    """A day's batch only appends to the search indexes' pending lists (their limit is raised:
+    the merge took a second inside the batch on a million papers); tidy_after_ingest, after the
+    commit, merges them, and search finds the same papers before and after."""
+    from storage.postgres.ingest import SEARCH_INDEXES
+
+    store = await open_postgres(url)
+    try:
+        for index in SEARCH_INDEXES:
+            row = await store._fetchrow("SELECT reloptions FROM pg_class WHERE relname = $1", index)
+            assert row is not None and row[0] == ["gin_pending_list_limit=16384"], index
+        await store.store_papers([PaperRecord(f"2411.{n:05d}", 1, f"Graph model {n}", ["A. Author"],
+                                              f"Sparse graphs number{n}.", ["cs.LG"]) for n in range(300)])
+        before = [p.arxiv_id for p in await store.search_papers("sparse graphs number7")]
+        await store.tidy_after_ingest()
+        for index in SEARCH_INDEXES:  # nothing left to merge: the pages it removes
+            assert await store._scalar("SELECT gin_clean_pending_list($1::regclass)", index) == 0
+        after = [p.arxiv_id for p in await store.search_papers("sparse graphs number7")]
+        assert after == before == ["2411.00007"]
+        await store.store_papers([PaperRecord("2411.99999", 1, "Late", ["A. Author"], "Sparse.", ["cs.LG"])])
+        assert await store._scalar("SELECT gin_clean_pending_list('papers_search_gin'::regclass)") > 0
+    finally:
+        await store.close()

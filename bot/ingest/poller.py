@@ -26,6 +26,7 @@ from bot.ingest.http import FetchError, FetchResult, HttpClient
 from bot.ingest.sources import PARSERS, FeedParseError, ParsedFeed
 from bot.ingest.sources.arxiv_api import ArxivApiError
 from storage.base import FeedStore, IngestStore, LeaseStore
+from storage.errors import StoreError
 from storage.models import BatchResult, FeedState, PaperRecord
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,17 @@ class Ingestor:
         except PollerBusy as busy:
             log.info("poll skipped: %s", busy)
             return [FeedReport(spec.name, spec.url, "skipped", error=str(busy)) for spec in specs]
+
+    async def tidy_after(self, reports: Sequence[FeedReport]) -> None:
+        """The store's index upkeep once a round has stored papers (see
+        ``IngestStore.tidy_after_ingest``), after what had to come first (instant digests); a
+        store that fails at it is said, and the round's papers stay stored."""
+        if not any(r.new_papers or r.updated_papers for r in reports):
+            return
+        try:
+            await self.store.tidy_after_ingest()
+        except StoreError as exc:
+            log.warning("index upkeep after the poll failed (the papers are stored): %s", exc)
 
     @contextlib.asynccontextmanager
     async def poller_lease(self) -> AsyncIterator[None]:

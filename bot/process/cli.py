@@ -145,7 +145,9 @@ def cmd_poll(config: Config, args: argparse.Namespace) -> int:
 
     async def run() -> list[FeedReport]:
         async with services_for(config, "poll") as services:
-            return await services.ingestor.poll(specs)
+            reports = await services.ingestor.poll(specs)
+            await services.ingestor.tidy_after(reports)
+            return reports
 
     reports = asyncio.run(run())
     if args.json:

@@ -67,6 +67,7 @@ class PollJobs:
             return reports  # another process polls this store now (arXiv included): it does the work
         if self.after_poll is not None:
             await self.after_poll(reports)
+        await ingestor.tidy_after(reports)
         return reports
 
     def _is_due(self, spec: FeedSpec, state: FeedState | None, now: str, rebuilt: str) -> bool:

@@ -147,6 +147,9 @@ class IngestMixin(FeedsMixin, LookupMixin):
         """The last sequence number ingested before ``moment`` (ISO 8601 UTC), for time windows."""
         return await self._scalar("SELECT coalesce(max(seq), 0) FROM ingest_log WHERE at < ?", (moment,))
 
+    async def tidy_after_ingest(self) -> None:
+        """Nothing: FTS5 merges its segments as it goes."""
+
     async def old_news_seq(self) -> int:
         """Papers first ingested at or before this sequence number are never delivered again
         (moved by :meth:`storage.sqlite.admin.AdminMixin.prune`)."""
