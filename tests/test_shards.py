@@ -75,6 +75,25 @@ async def test_each_process_connects_its_shard_and_answers_its_guilds(
             assert sorted(delivered_ids(digest_messages(double, channel))) == IDS
 
 
+@pytest.mark.parametrize("discord", [{}, {"shard_count": 2}], ids=["recommended", "count-only"])
+async def test_one_process_without_shard_ids_connects_every_shard(
+        tmp_path: Path, sharded_double: DiscordDouble, feed_server: FeedServer,
+        discord: dict[str, object]) -> None:
+    """Without ``shard_ids`` one process runs every shard: as many as Discord recommends
+    (``/gateway/bot``), or ``shard_count``; it answers the guilds of each."""
+    double = sharded_double
+    config = bot_config(tmp_path, double, feed_server.port, categories=[], discord=discord)
+    async with started_bot(config, FakeClock(T0)) as bot:
+        assert sorted(bot.shards) == [0, 1] and bot.shard_count == 2
+        assert sorted(g.id for g in bot.guilds) == [GUILD_A, GUILD_B]
+        for guild, channel in ((GUILD_A, CHANNEL_A), (GUILD_B, CHANNEL_B)):
+            handle = await double.send_slash_command(guild, channel, "subscribe add", {"topic": "cs.LG"},
+                                                     user_permissions=MANAGER_PERMISSIONS)
+            await handle.response(timeout=3.0)
+        assert sorted(r.channel_id for r in await bot.services.store.list_subscriptions()) == \
+            [CHANNEL_A, CHANNEL_B]
+
+
 @pytest.mark.parametrize(("discord", "says"), [
     ({"shard_ids": [0]}, "needs discord.shard_count"),
     ({"shard_count": 2, "shard_ids": [2]}, "2 is not a shard of 2"),
