@@ -89,3 +89,16 @@ def test_words_reach_a_vector_query_only_quoted() -> None:
     for syntax in ("a'b", "a & b", "x:*", "", "a_b"):
         with pytest.raises(ValueError):
             words_query(syntax)
+
+
+def test_a_bitmap_of_many_matches_reads_the_newest_papers_that_should_hold_them() -> None:
+    """"learning" in half of a million papers: 500 wanted, so the newest 3,000 ids (three
+    windows' worth at that density) are read; a word with few matches is read whole, and without
+    the newest id there is no cut."""
+    stats = SearchStatistics(1_000_000, {"search": WORDS, "category_keys": CATEGORIES}, newest_id=1_000_000)
+    assert stats.cut("search", ["learning"], None, 500) == 997_000
+    assert stats.cut("search", ["learning"], "cs.LG", 500) == 985_000  # a tenth of the papers match
+    assert stats.cut("search", ["krylov"], None, 500) is None  # at most 500 matches
+    assert STATS.cut("search", ["learning"], None, 500) is None  # newest id unknown
+    assert stats.read("search", ["deep", "graph"], None, 500) == (Plan.BITMAP, None, 750_000)  # 0.6%
+    assert stats.read("search", ["learning"], None, 500) == (Plan.WALK, None, None)  # walks never cut

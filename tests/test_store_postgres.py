@@ -8,6 +8,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -380,5 +381,47 @@ async def test_analyze_lists_ten_times_the_default_words_of_the_vectors(url: str
                                   " AND attname IN ('search', 'title_search') ORDER BY attname")
         targets = [(r["attname"], r["attstattarget"]) for r in rows]
         assert targets == [("search", 1000), ("title_search", 1000)]
+    finally:
+        await store.close()
+
+
+async def test_a_cut_bitmap_finds_the_papers_a_whole_read_finds(url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bitmap of many matches reads the newest papers first (storage/postgres/plans.py: cut);
+    the candidates are those of a whole read, also when the matches sit in the oldest papers
+    (the newest then held too few, and all of them are read)."""
+    from storage.postgres.known_item import CandidateQuery
+    from storage.postgres.plans import Plan, SearchStatistics
+    from storage.postgres.search import match_value, vector_match
+
+    store = await open_postgres(url)
+    try:
+        # "sparse" in every paper, "graphs" only in the oldest fifth
+        await store.store_papers([PaperRecord(f"2411.{n:05d}", 1, f"Paper {n}", ["A. Author"],
+                                              "Sparse graphs." if n < 2_000 else "Sparse nets.", ["cs.LG"])
+                                  for n in range(10_000)])
+        await store._execute("ANALYZE papers")
+        monkeypatch.setattr(SearchStatistics, "plan", lambda *args: Plan.BITMAP)
+        reads: list[str] = []
+        fetch_planned = store._fetch_planned
+
+        async def recorded(plan: Plan, sql: str, *params: object) -> list[Any]:
+            reads.append("cut" if " AND id > $" in sql else "whole")
+            return await fetch_planned(plan, sql, *params)
+
+        store._fetch_planned = recorded  # type: ignore[method-assign]
+        found: dict[str, list[int]] = {}
+        for text in ("sparse", "sparse graphs"):
+            statistics = await store._search_statistics()
+            assert statistics is not None and statistics.cut("search", text.split(), None, 500) is not None
+            query = CandidateQuery(vector_match("search", 1), [match_value("search", text)], 500,
+                                   column="search", words=text.split())
+            reads.clear()
+            found[text] = [int(r[0]) for r in await store._candidate_rows(query, None, statistics)]
+            whole_sql, whole_params = query.sql(None)
+            whole = [int(r[0]) for r in await store._fetch(whole_sql, *whole_params)]
+            assert found[text] == whole and len(whole) == 500, text
+            assert reads == (["cut"] if text == "sparse" else ["cut", "whole"]), text
+        assert max(found["sparse graphs"]) < min(found["sparse"])  # the oldest papers' matches
     finally:
         await store.close()

@@ -101,8 +101,10 @@ class CandidateQuery:
     words: list[str] = field(default_factory=list)  # (to choose its plan: storage.postgres.plans)
     ids_first: bool = False  # the newest ids from an index alone (titles starting with), then their rows
 
-    def sql(self, category: str | None, *, looked_up: list[str] | None = None) -> tuple[str, list[Any]]:
-        """The query for the newest ``window`` matches (with the category filter, if any).
+    def sql(self, category: str | None, *, looked_up: list[str] | None = None,
+            newer_than: int | None = None) -> tuple[str, list[Any]]:
+        """The query for the newest ``window`` matches (with the category filter, if any), of
+        the papers after id ``newer_than`` when given.
 
         ``looked_up``: the words of ``column`` to find in its index (with the category, which
         the same index holds), the whole condition then checked on their matches (the rarest
@@ -117,6 +119,9 @@ class CandidateQuery:
         if category:
             params.append(category)
             condition += f" AND category_keys @> ARRAY[${len(params)}::text]"
+        if newer_than is not None:
+            params.append(newer_than)
+            condition += f" AND id > ${len(params)}"
         params.append(self.window)
         newest = f"FROM papers WHERE {condition} ORDER BY id DESC LIMIT ${len(params)}"
         if self.ids_first:

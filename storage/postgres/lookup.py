@@ -121,12 +121,17 @@ class LookupMixin(PostgresBase):
     async def _candidate_rows(self, query: CandidateQuery, category: str | None,
                               statistics: SearchStatistics | None) -> list[Row]:
         """(id, title, categories) of the newest matches of ``query``, read the quicker way
-        (:mod:`storage.postgres.plans`; the planner's way without statistics)."""
-        plan, looked_up = Plan.PLANNER, None
+        (:mod:`storage.postgres.plans`; the planner's way without statistics): a bitmap of many
+        matches first reads the newest papers only, and all of them if those held too few."""
+        plan, looked_up, cut = Plan.PLANNER, None, None
         if query.column is not None and statistics is not None:
-            plan, looked_up = statistics.read(query.column, query.words, category, query.window)
-        sql, params = query.sql(category, looked_up=looked_up)
-        return await self._fetch_planned(plan, sql, *params)
+            plan, looked_up, cut = statistics.read(query.column, query.words, category, query.window)
+        sql, params = query.sql(category, looked_up=looked_up, newer_than=cut)
+        rows = await self._fetch_planned(plan, sql, *params)
+        if cut is not None and len(rows) < query.window:  # the newest papers held fewer: all of them
+            sql, params = query.sql(category, looked_up=looked_up)
+            rows = await self._fetch_planned(plan, sql, *params)
+        return rows
 
     async def _fetch_planned(self, plan: Plan, sql: str, *params: object) -> list[Row]:
         """The rows of ``sql``, read the way ``plan`` says: the planner is told for this one
@@ -182,7 +187,8 @@ class LookupMixin(PostgresBase):
         columns = {str(r["attname"]): shares for r in rows
                    if (shares := element_shares(r["elements"], r["freqs"])) is not None}
         papers = max((float(r["reltuples"]) for r in rows), default=0.0)
-        statistics = SearchStatistics(papers, columns) if columns and papers > 0 else None
+        newest = await self._scalar("SELECT coalesce(max(id), 0) FROM papers")
+        statistics = SearchStatistics(papers, columns, newest) if columns and papers > 0 else None
         self.__dict__["_statistics"] = (time.monotonic(), statistics)
         return statistics
 

@@ -11,6 +11,10 @@ PostgreSQL can answer it in these ways, and which is quick depends on how common
   is in the same index as the words (migration 0004), so a rare category makes the bitmap quick
   whatever the words: the scan steps through the words' lists to the category's next paper.
   Only the rarest words are looked up in the index; the others are checked on their matches.
+  When the matches are many times the window, the bitmap reads only the newest papers that
+  should hold them (``id > cut``, from the ids' BRIN index of migration 0007; three times the
+  matches the window needs, by the estimate), and reads again without the cut in the rare case
+  they held too few.
 * **words bitmap** (autocomplete): the bitmap of the whole words typed, the last word's prefix
   checked on each of their matches. A prefix such as ``for`` matches half the titles' words, and
   GIN gathers every one of their entries before it can intersect them.
@@ -44,6 +48,7 @@ PREFIX_POSTING_US = 0.2  # gathering one entry of the words a prefix matches (in
 # A bitmap looks up the rarest words until their matches are about this few (see looked_up):
 # a twelve-word title looked up whole reads 2,000 index pages for its one match.
 CHECKED_ROWS = 2_000
+WINDOW_MARGIN = 3.0  # a cut bitmap reads the newest papers expected to hold this many windows of matches
 CATEGORY_COLUMN = "category_keys"
 STATISTICS_COLUMNS = ("search", "title_search", CATEGORY_COLUMN)
 
@@ -103,6 +108,7 @@ class SearchStatistics:
 
     rows: float
     columns: Mapping[str, ElementShares]
+    newest_id: int = 0  # the highest paper id when they were read (0: unknown, no cut)
 
     def share(self, column: str, words: Iterable[str], category: str | None = None,
               prefix: str | None = None) -> float | None:
@@ -172,6 +178,10 @@ class SearchStatistics:
             lists.append(self.columns[CATEGORY_COLUMN].share(category))
         postings = min(lists, default=0.0)
         bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
+        if not prefix and self.newest_id and matches > WINDOW_MARGIN * window:
+            # cut (see :meth:`cut`): the newest pages only, each of their rows checked (BRIN is lossy)
+            cut_rows = WINDOW_MARGIN * window
+            bitmap = POSTING_US * postings * self.rows + (MATCH_US + 2 * WALK_ROW_US[column]) * cut_rows
         costs = {Plan.WALK: walk, Plan.BITMAP: bitmap}
         if prefix:
             costs[Plan.BITMAP] += PREFIX_POSTING_US * shares.prefix_share(prefix) * self.rows
@@ -181,13 +191,24 @@ class SearchStatistics:
         return min(costs, key=costs.__getitem__)
 
     def read(self, column: str, words: list[str], category: str | None,
-             window: int) -> tuple[Plan, list[str] | None]:
-        """The :meth:`plan` of a candidate read and the words it looks up in the index (see
-        ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`; None: all of them)."""
+             window: int) -> tuple[Plan, list[str] | None, int | None]:
+        """The :meth:`plan` of a candidate read, the words it looks up in the index (see
+        ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`; None: all of them), and the
+        id its bitmap reads the papers after (None: all of them; see :meth:`cut`)."""
         plan = self.plan(column, words, category, window)
         if plan is Plan.BITMAP:
-            return plan, self.looked_up(column, words)
-        return plan, None
+            return plan, self.looked_up(column, words), self.cut(column, words, category, window)
+        return plan, None, None
+
+    def cut(self, column: str, words: list[str], category: str | None, window: int) -> int | None:
+        """For a bitmap whose matches are many times ``window``: the id after which the newest
+        papers should hold :data:`WINDOW_MARGIN` windows of them (matches taken as spread evenly
+        over the ids); None when the matches are fewer, or the newest id is unknown."""
+        share = self.share(column, words, category)
+        if not share or not self.newest_id or share * self.rows <= WINDOW_MARGIN * window:
+            return None
+        span = math.ceil(WINDOW_MARGIN * window / share)
+        return self.newest_id - span if span < self.newest_id else None
 
 
 def element_shares(elements: list[str] | None, freqs: list[float] | None) -> ElementShares | None:
