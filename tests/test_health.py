@@ -57,7 +57,8 @@ async def test_health_follows_store_heartbeat_and_polls(tmp_path: Path, feed_ser
     for suffix in ("-wal", "-shm"):
         Path(config.storage.path + suffix).unlink(missing_ok=True)
     code, out = await health(config_path)
-    assert code == 1 and "cannot be opened" in out
+    assert code == 1 and "is not an SQLite database" in out and "left it untouched" in out
+    assert out.count(config.storage.path) == 1, "the store is named once, not once per layer"
 
 
 async def test_running_bot_writes_its_heartbeat(

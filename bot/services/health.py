@@ -18,6 +18,7 @@ from bot.core.clock import utc_now
 from bot.core.config import Config
 from bot.services.fleet import fleet_view
 from storage import open_store, shown_location
+from storage.errors import StoreError
 
 
 @dataclass
@@ -63,6 +64,9 @@ async def _check_store(config: Config, now: datetime, report: HealthReport) -> N
         return
     try:
         store = await open_store(config.storage.location)
+    except StoreError as exc:  # (its message names the store and says what to do)
+        report.problems.append(str(exc))
+        return
     except Exception as exc:
         report.problems.append(f"store {shown} cannot be opened: {exc}")
         return
