@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -72,3 +73,12 @@ async def engine_store(store_location: str) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_again() -> Iterator[None]:
+    """A bot freezes what its start-up made for the garbage collector (gc.freeze), once per
+    process in real life; in a test worker every started bot would add to the frozen heap."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()

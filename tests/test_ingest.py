@@ -193,7 +193,7 @@ async def test_index_upkeep_that_fails_loses_no_paper(
         tmp_path: Path, feed_server: FeedServer, store_location: str,
         caplog: pytest.LogCaptureFixture) -> None:
     """The upkeep after a round (``tidy_after``) runs only when the round stored papers; when the
-    store fails at it, the operator is told and the papers stay stored and findable."""
+    store fails at it, the operator is told and nothing is raised to the poll job."""
     from storage.errors import StoreError
 
     feed_server.serve("/rss/cs.LG", arxiv_feed(arxiv_item("2411.00001", title="Sparse graph models")))

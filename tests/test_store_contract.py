@@ -239,7 +239,8 @@ async def test_papers_by_id_doi_and_autocomplete(engine_store: Store) -> None:
 async def test_any_word_of_an_abstract_is_found_as_typed(engine_store: Store) -> None:
     """A word is found as it was written, whatever it looks like: a hash that a number rule could
     split (``34e1...``), digits, Greek and Chinese; a word too long for PostgreSQL's index loses
-    nothing else of its paper, and looking for it is no error."""
+    nothing else of its paper, and looking for it is no error; a paper with an empty abstract, or
+    with no word at all, is stored with the rest of its batch."""
     store = engine_store
     huge = "x" * 3000
     await store.store_papers([
@@ -248,12 +249,16 @@ async def test_any_word_of_an_abstract_is_found_as_typed(engine_store: Store) ->
         PaperRecord("2411.00002", 1, "Greek and Chinese", ["Ada Lovelace"], "Ένα μοντέλο 深度学习 模型.",
                     ["cs.CL"]),
         PaperRecord("2411.00003", 1, "Huge words", ["Ada Lovelace"], f"Before {huge} after.", ["cs.LG"]),
+        PaperRecord("2411.00004", 1, "?!", ["", "—"], "", ["cs.LG"]),  # no word but in its authors
+        PaperRecord("2411.00005", 1, "Nothing else", ["Grace Hopper"], "", ["cs.LG"]),
     ])
     for typed, expected in (("34e1dbe95d34d7eb", ["2411.00001"]), ("1e5 steps", ["2411.00001"]),
+                            ("nothing hopper", ["2411.00005"]),
                             ("μοντέλο", ["2411.00002"]), ("深度学习", ["2411.00002"]),
                             ("before after", ["2411.00003"]), ("34e1", [])):
         assert [p.arxiv_id for p in await store.search_papers(typed)] == expected, typed
     await store.search_papers(huge)
+    assert set(await store.papers_by_ids(["2411.00004", "2411.00005"])) == {"2411.00004", "2411.00005"}
 
 
 async def test_summaries_by_paper_venue_and_key(engine_store: Store) -> None:

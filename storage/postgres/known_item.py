@@ -14,7 +14,8 @@ paper first. What differs is how candidates are read: FTS5 expressions there, he
 
 Typed words reach SQL only as parameters: a title start through ``LIKE`` over words that hold
 no wildcard (:mod:`storage.postgres.search` keeps letters and digits only), phrases through
-``phraseto_tsquery``, words through ``plainto_tsquery``.
+``phraseto_tsquery``, title words through ``plainto_tsquery``, the papers' vector's words as
+quoted plain words (:func:`storage.postgres.search.words_query`).
 """
 
 from __future__ import annotations

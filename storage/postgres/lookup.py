@@ -1,9 +1,11 @@
 """Lookups on PostgreSQL: papers by id or DOI, full-text search, autocomplete, and summaries.
 
-Search reads the GIN indexes of migration 0002 (the papers' vector, the titles' vector, the
-categories) and the B-tree over the titles' words; typed text becomes a query only through
-:mod:`storage.postgres.search` and ``plainto_tsquery``/``phraseto_tsquery`` parameters, never
-as tsquery syntax. The ranking is the SQLite store's (see :mod:`storage.postgres.known_item`).
+Search reads the GIN indexes of the papers' vector and the titles' vector (each with the
+categories, migration 0004), the B-tree over the titles' words and the ids' BRIN index; typed
+text becomes a query only through :mod:`storage.postgres.search` (quoted plain words for the
+papers' vector, ``plainto_tsquery``/``phraseto_tsquery`` parameters for the titles'), never as
+tsquery syntax of its own. The ranking is the SQLite store's (see
+:mod:`storage.postgres.known_item`); how each read runs, :mod:`storage.postgres.plans`.
 """
 
 from __future__ import annotations

@@ -162,9 +162,11 @@ class SearchStatistics:
         return None
 
     def plan(self, column: str, words: list[str], category: str | None, window: int,
-             prefix: str | None = None) -> Plan:
+             prefix: str | None = None, *, cut: bool = False) -> Plan:
         """The quicker way to read the newest ``window`` papers matching ``words`` (and
-        ``prefix``, and ``category``) in ``column``, by the estimates of this module's docstring."""
+        ``prefix``, and ``category``) in ``column``, by the estimates of this module's docstring;
+        ``cut``: a bitmap of many matches reads the newest papers first (:meth:`cut`, which
+        :meth:`read` gives; autocomplete does not)."""
         share = self.share(column, words, category, prefix)
         if share is None or not (words or prefix) or column not in WALK_ROW_US:
             return Plan.PLANNER
@@ -178,7 +180,7 @@ class SearchStatistics:
             lists.append(self.columns[CATEGORY_COLUMN].share(category))
         postings = min(lists, default=0.0)
         bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
-        if not prefix and self.newest_id and matches > WINDOW_MARGIN * window:
+        if cut and not prefix and self.newest_id and matches > WINDOW_MARGIN * window:
             # cut (see :meth:`cut`): the newest pages only, each of their rows checked (BRIN is lossy)
             cut_rows = WINDOW_MARGIN * window
             bitmap = POSTING_US * postings * self.rows + (MATCH_US + 2 * WALK_ROW_US[column]) * cut_rows
@@ -195,7 +197,7 @@ class SearchStatistics:
         """The :meth:`plan` of a candidate read, the words it looks up in the index (see
         ``CandidateQuery.sql`` in :mod:`storage.postgres.known_item`; None: all of them), and the
         id its bitmap reads the papers after (None: all of them; see :meth:`cut`)."""
-        plan = self.plan(column, words, category, window)
+        plan = self.plan(column, words, category, window, cut=True)
         if plan is Plan.BITMAP:
             return plan, self.looked_up(column, words), self.cut(column, words, category, window)
         return plan, None, None

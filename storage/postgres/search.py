@@ -44,8 +44,9 @@ def plain(text: str) -> str:
 
 
 def document(title: str, authors: Iterable[str], abstract: str) -> str:
-    """What a paper's full-text vector is made of (title, authors, abstract): their words."""
-    text = " ".join((plain(title), *(plain(a) for a in authors), plain(abstract)))
+    """What a paper's full-text vector is made of (title, authors, abstract): their words, one
+    space between two (an empty word would make ``array_to_tsvector`` refuse the whole batch)."""
+    text = " ".join(part for part in (plain(title), *(plain(a) for a in authors), plain(abstract)) if part)
     if _MAYBE_LONG_WORD.search(text) is None:
         return text
     return " ".join(w for w in text.split() if len(w.encode()) <= MAX_WORD_BYTES)
