@@ -21,8 +21,8 @@ from storage.postgres.known_item import CandidateQuery, fallback_queries, starts
 from storage.postgres.plans import PLAN_SETTINGS, STATISTICS_COLUMNS, Plan, SearchStatistics, element_shares
 from storage.postgres.rows import stored_paper, stored_summary
 from storage.postgres.search import (
-    MAX_WORD_BYTES,
     SEARCH_COLUMN,
+    fits_a_vector,
     match_value,
     prefix_terms,
     search_terms,
@@ -82,7 +82,7 @@ class LookupMixin(PostgresBase):
         here; a category or archive filter is part of each read (``category_keys`` is indexed).
         """
         terms = search_terms(text)
-        if terms is None or any(len(w.encode()) > MAX_WORD_BYTES for w in terms.split()):
+        if terms is None or not all(fits_a_vector(w) for w in terms.split()):
             return []  # (no paper's vector holds a word that long)
         title_words = tokens(terms)
         words = terms.split()
@@ -189,8 +189,10 @@ class LookupMixin(PostgresBase):
         columns = {str(r["attname"]): shares for r in rows
                    if (shares := element_shares(r["elements"], r["freqs"])) is not None}
         papers = max((float(r["reltuples"]) for r in rows), default=0.0)
-        newest = await self._scalar("SELECT coalesce(max(id), 0) FROM papers")
-        statistics = SearchStatistics(papers, columns, newest) if columns and papers > 0 else None
+        statistics = None
+        if columns and papers > 0:
+            newest = await self._scalar("SELECT coalesce(max(id), 0) FROM papers")
+            statistics = SearchStatistics(papers, columns, newest)
         self.__dict__["_statistics"] = (time.monotonic(), statistics)
         return statistics
 

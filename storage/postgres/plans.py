@@ -179,11 +179,12 @@ class SearchStatistics:
         if category:
             lists.append(self.columns[CATEGORY_COLUMN].share(category))
         postings = min(lists, default=0.0)
-        bitmap = POSTING_US * postings * self.rows + MATCH_US * matches
-        if cut and not prefix and self.newest_id and matches > WINDOW_MARGIN * window:
-            # cut (see :meth:`cut`): the newest pages only, each of their rows checked (BRIN is lossy)
-            cut_rows = WINDOW_MARGIN * window
-            bitmap = POSTING_US * postings * self.rows + (MATCH_US + 2 * WALK_ROW_US[column]) * cut_rows
+        index = POSTING_US * postings * self.rows
+        if cut and not prefix and self.cut(column, words, category, window) is not None:
+            # the newest pages only, each of their rows checked (the BRIN bitmap is lossy)
+            bitmap = index + (MATCH_US + 2 * WALK_ROW_US[column]) * WINDOW_MARGIN * window
+        else:
+            bitmap = index + MATCH_US * matches
         costs = {Plan.WALK: walk, Plan.BITMAP: bitmap}
         if prefix:
             costs[Plan.BITMAP] += PREFIX_POSTING_US * shares.prefix_share(prefix) * self.rows

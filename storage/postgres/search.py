@@ -49,7 +49,13 @@ def document(title: str, authors: Iterable[str], abstract: str) -> str:
     text = " ".join(part for part in (plain(title), *(plain(a) for a in authors), plain(abstract)) if part)
     if _MAYBE_LONG_WORD.search(text) is None:
         return text
-    return " ".join(w for w in text.split() if len(w.encode()) <= MAX_WORD_BYTES)
+    return " ".join(w for w in text.split() if fits_a_vector(w))
+
+
+def fits_a_vector(word: str) -> bool:
+    """Whether a vector can hold ``word``: PostgreSQL keeps a lexeme's length in 11 bits, so a
+    longer word would be stored cut short; such words are left out of the papers' vectors."""
+    return len(word.encode()) <= MAX_WORD_BYTES
 
 
 def words_query(terms: str) -> str:
